@@ -1,0 +1,189 @@
+"""Gaussian densities from Cholesky factors of precision matrices (pure numpy).
+
+Covariance storage follows scikit-learn, by ``covariance_type``:
+
+===========  =========================  ==========================================
+type         covariances                precision Cholesky factors
+===========  =========================  ==========================================
+full         (n_components, D, D)       (n_components, D, D), upper triangular
+tied         (D, D)                     (D, D)
+diag         (n_components, D)          (n_components, D)
+spherical    (n_components,)            (n_components,)
+===========  =========================  ==========================================
+
+A covariance is never inverted: the precision factor is ``U = inv(L).T`` where
+``L`` is the lower Cholesky factor of the covariance, found by a triangular solve,
+so that ``(x - mu) @ U`` has squared norm ``(x - mu)^T Sigma^{-1} (x - mu)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import linalg
+
+from gmmviewer.core.errors import ParameterError
+
+COVARIANCE_TYPES: tuple[str, ...] = ("full", "diag", "spherical", "tied")
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+class SingularCovarianceError(ParameterError):
+    """A covariance matrix is not positive definite.
+
+    Attributes
+    ----------
+    component : int or None
+        Index of the offending component (None for a tied covariance).
+    """
+
+    def __init__(self, message: str, component: int | None) -> None:
+        super().__init__(message)
+        self.component = component
+
+
+def check_covariance_type(covariance_type: str) -> str:
+    """Return ``covariance_type`` or raise a ParameterError naming the valid ones."""
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ParameterError(
+            f"unknown covariance type {covariance_type!r}: use one of {', '.join(COVARIANCE_TYPES)}"
+        )
+    return covariance_type
+
+
+def precision_cholesky(covariances: np.ndarray, covariance_type: str) -> np.ndarray:
+    """Cholesky factors of the precision matrices.
+
+    Parameters
+    ----------
+    covariances : ndarray
+        Shape by ``covariance_type`` (see the module docstring).
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+
+    Returns
+    -------
+    precisions_cholesky : ndarray
+        Same shape as ``covariances``.
+
+    Raises
+    ------
+    SingularCovarianceError
+        When a covariance is not positive definite.
+    """
+    covariances = np.asarray(covariances, dtype=float)
+    if covariance_type == "full":
+        n_components, n_features, _ = covariances.shape
+        result = np.empty_like(covariances)
+        identity = np.eye(n_features)
+        for k in range(n_components):
+            lower = _cholesky_lower(covariances[k], k)
+            result[k] = linalg.solve_triangular(lower, identity, lower=True).T
+        return result
+    if covariance_type == "tied":
+        lower = _cholesky_lower(covariances, None)
+        return linalg.solve_triangular(lower, np.eye(covariances.shape[0]), lower=True).T
+    # diag and spherical: elementwise variances
+    bad = ~(covariances > 0.0) | ~np.isfinite(covariances)
+    if np.any(bad):
+        index = np.argwhere(bad)[0]
+        raise SingularCovarianceError(
+            f"component {int(index[0]) + 1} has a non-positive or non-finite variance",
+            int(index[0]),
+        )
+    return 1.0 / np.sqrt(covariances)
+
+
+def _cholesky_lower(matrix: np.ndarray, component: int | None) -> np.ndarray:
+    where = "the tied covariance" if component is None else f"component {component + 1}'s covariance"
+    if not np.all(np.isfinite(matrix)):
+        raise SingularCovarianceError(f"{where} has non-finite entries", component)
+    try:
+        lower = linalg.cholesky(matrix, lower=True, check_finite=False)
+    except linalg.LinAlgError:
+        raise SingularCovarianceError(f"{where} is not positive definite", component) from None
+    # LAPACK can "succeed" on a matrix that is singular to working precision; a zero or
+    # denormal pivot would turn into an infinite precision downstream.
+    if not np.all(np.diag(lower) > np.finfo(float).tiny):
+        raise SingularCovarianceError(f"{where} is singular", component)
+    return lower
+
+
+def log_det_precision_cholesky(
+    precisions_cholesky: np.ndarray, covariance_type: str, n_features: int
+) -> np.ndarray | float:
+    """Log-determinant of each precision Cholesky factor, ``-0.5 * log|Sigma_k|``.
+
+    Returns
+    -------
+    log_det : ndarray of shape (n_components,), or float for 'tied'
+    """
+    if covariance_type == "full":
+        diagonals = np.diagonal(precisions_cholesky, axis1=1, axis2=2)
+        return np.sum(np.log(diagonals), axis=1)
+    if covariance_type == "tied":
+        return float(np.sum(np.log(np.diag(precisions_cholesky))))
+    if covariance_type == "diag":
+        return np.sum(np.log(precisions_cholesky), axis=1)
+    return n_features * np.log(precisions_cholesky)
+
+
+def squared_mahalanobis(
+    deviations: np.ndarray, precisions_cholesky: np.ndarray, covariance_type: str
+) -> np.ndarray:
+    """Squared Mahalanobis distances of deviations from their component's mean.
+
+    Parameters
+    ----------
+    deviations : ndarray of shape (n_components, n_samples, n_features)
+        ``X[None] - means[:, None]``.
+    precisions_cholesky : ndarray
+        Shape by ``covariance_type``.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+
+    Returns
+    -------
+    distances : ndarray of shape (n_components, n_samples)
+    """
+    if covariance_type == "full":
+        whitened = np.matmul(deviations, precisions_cholesky)
+    elif covariance_type == "tied":
+        whitened = deviations @ precisions_cholesky
+    elif covariance_type == "diag":
+        whitened = deviations * precisions_cholesky[:, None, :]
+    else:
+        whitened = deviations * precisions_cholesky[:, None, None]
+    np.square(whitened, out=whitened)
+    if whitened.shape[2] == 2:
+        # Two columns (the common case) summed directly: faster than a strided reduction.
+        return np.add(whitened[:, :, 0], whitened[:, :, 1])
+    return whitened.sum(axis=2)
+
+
+def log_gaussian_density(
+    X: np.ndarray, means: np.ndarray, precisions_cholesky: np.ndarray, covariance_type: str
+) -> np.ndarray:
+    """Log-density of every sample under every component.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    means : ndarray of shape (n_components, n_features)
+    precisions_cholesky : ndarray
+        Shape by ``covariance_type``.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+
+    Returns
+    -------
+    log_density : ndarray of shape (n_components, n_samples)
+        Component-major, so that reductions over components run over contiguous rows.
+    """
+    n_features = X.shape[1]
+    deviations = X[None, :, :] - means[:, None, :]
+    distances = squared_mahalanobis(deviations, precisions_cholesky, covariance_type)
+    log_det = log_det_precision_cholesky(precisions_cholesky, covariance_type, n_features)
+    distances += n_features * LOG_2PI
+    distances *= -0.5
+    distances += np.reshape(log_det, (-1, 1))
+    return distances
