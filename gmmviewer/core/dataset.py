@@ -32,6 +32,8 @@ class LoadReport:
         Data rows in the file (after comments and the header).
     n_rows_dropped : int
         Rows dropped for missing or non-finite values in the selected columns.
+    index_column : str or None
+        A leading row-index column that was not fitted.
     """
 
     delimiter: str | None = ","
@@ -40,6 +42,7 @@ class LoadReport:
     skipped_columns: tuple[str, ...] = ()
     n_rows_read: int = 0
     n_rows_dropped: int = 0
+    index_column: str | None = None
 
     def summary(self) -> str:
         """One line: rows kept, rows dropped, columns skipped."""
@@ -47,6 +50,8 @@ class LoadReport:
         parts = [f"{kept} rows"]
         if self.n_rows_dropped:
             parts.append(f"{self.n_rows_dropped} dropped for missing or non-finite values")
+        if self.index_column is not None:
+            parts.append(f"skipped the row index {self.index_column!r}")
         if self.skipped_columns:
             parts.append("skipped non-numeric " + ", ".join(self.skipped_columns))
         return "; ".join(parts)

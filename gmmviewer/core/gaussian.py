@@ -96,7 +96,9 @@ def precision_cholesky(covariances: np.ndarray, covariance_type: str) -> np.ndar
 
 
 def _cholesky_lower(matrix: np.ndarray, component: int | None) -> np.ndarray:
-    where = "the tied covariance" if component is None else f"component {component + 1}'s covariance"
+    where = (
+        "the tied covariance" if component is None else f"component {component + 1}'s covariance"
+    )
     if not np.all(np.isfinite(matrix)):
         raise SingularCovarianceError(f"{where} has non-finite entries", component)
     try:
@@ -130,35 +132,66 @@ def log_det_precision_cholesky(
 
 
 def squared_mahalanobis(
-    deviations: np.ndarray, precisions_cholesky: np.ndarray, covariance_type: str
+    deviations: np.ndarray,
+    precisions_cholesky: np.ndarray,
+    covariance_type: str,
+    work: np.ndarray | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Squared Mahalanobis distances of deviations from their component's mean.
 
     Parameters
     ----------
-    deviations : ndarray of shape (n_components, n_samples, n_features)
-        ``X[None] - means[:, None]``.
+    deviations : ndarray of shape (n_components, n_features, n_samples)
+        ``x_n - mu_k``, feature-major so that every elementwise loop runs over samples.
     precisions_cholesky : ndarray
         Shape by ``covariance_type``.
     covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    work : ndarray of shape (n_components, n_features, n_samples), optional
+        Scratch space (overwritten); allocated when not given.
+    out : ndarray of shape (n_components, n_samples), optional
+        Where to write the result.
 
     Returns
     -------
     distances : ndarray of shape (n_components, n_samples)
     """
+    if work is None:
+        work = np.empty(deviations.shape)
     if covariance_type == "full":
-        whitened = np.matmul(deviations, precisions_cholesky)
+        np.matmul(precisions_cholesky.transpose(0, 2, 1), deviations, out=work)
     elif covariance_type == "tied":
-        whitened = deviations @ precisions_cholesky
+        np.matmul(precisions_cholesky.T, deviations, out=work)
     elif covariance_type == "diag":
-        whitened = deviations * precisions_cholesky[:, None, :]
+        np.multiply(deviations, precisions_cholesky[:, :, None], out=work)
     else:
-        whitened = deviations * precisions_cholesky[:, None, None]
-    np.square(whitened, out=whitened)
-    if whitened.shape[2] == 2:
-        # Two columns (the common case) summed directly: faster than a strided reduction.
-        return np.add(whitened[:, :, 0], whitened[:, :, 1])
-    return whitened.sum(axis=2)
+        np.multiply(deviations, precisions_cholesky[:, None, None], out=work)
+    np.square(work, out=work)
+    # Summing feature rows one by one keeps the loops long and contiguous.
+    if out is None:
+        out = np.empty((deviations.shape[0], deviations.shape[2]))
+    np.copyto(out, work[:, 0, :])
+    for j in range(1, work.shape[1]):
+        out += work[:, j, :]
+    return out
+
+
+def feature_major_deviations(
+    X: np.ndarray, means: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """``x_n - mu_k`` for every component and sample, feature-major.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    means : ndarray of shape (n_components, n_features)
+    out : ndarray of shape (n_components, n_features, n_samples), optional
+
+    Returns
+    -------
+    deviations : ndarray of shape (n_components, n_features, n_samples)
+    """
+    return np.subtract(X.T[None, :, :], means[:, :, None], out=out)
 
 
 def log_gaussian_density(
@@ -180,7 +213,7 @@ def log_gaussian_density(
         Component-major, so that reductions over components run over contiguous rows.
     """
     n_features = X.shape[1]
-    deviations = X[None, :, :] - means[:, None, :]
+    deviations = feature_major_deviations(X, means)
     distances = squared_mahalanobis(deviations, precisions_cholesky, covariance_type)
     log_det = log_det_precision_cholesky(precisions_cholesky, covariance_type, n_features)
     distances += n_features * LOG_2PI

@@ -265,9 +265,7 @@ class GMMParams:
         else:
             off_diagonal = full * (1.0 - np.eye(d))
             if np.any(off_diagonal != 0.0):
-                raise ParameterError(
-                    f"{covariance_type} covariances must be diagonal matrices"
-                )
+                raise ParameterError(f"{covariance_type} covariances must be diagonal matrices")
             diagonals = np.diagonal(full, axis1=1, axis2=2)
             if covariance_type == "diag":
                 compact = diagonals.copy()

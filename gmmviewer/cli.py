@@ -1,0 +1,472 @@
+"""The ``gmmviewer`` command: open the window, or ``fit`` / ``generate`` headless.
+
+``fit`` and ``generate`` use :mod:`gmmviewer.core` only and never import Qt; the
+window is imported only when it is asked for. Bad input ends with a one-line message
+on stderr and exit code 1 (usage errors: 2), never a traceback; set
+``GMMVIEWER_DEBUG=1`` to see the traceback of an unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from gmmviewer import __version__
+from gmmviewer.core.csv_reader import load_csv
+from gmmviewer.core.csv_writer import write_data_csv
+from gmmviewer.core.dataset import Dataset
+from gmmviewer.core.errors import GMMViewerError
+from gmmviewer.core.fit import FitResult, fit
+from gmmviewer.core.gaussian import COVARIANCE_TYPES
+from gmmviewer.core.initialization import INIT_METHODS
+from gmmviewer.core.objective import DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL
+from gmmviewer.core.paramfile import FILE_FORMATS, load_params, save_params
+from gmmviewer.core.params import GMMParams
+from gmmviewer.core.synthetic import PRESETS, make_preset, make_random_mixture
+
+PROG = "gmmviewer"
+SUBCOMMANDS = ("fit", "generate")
+
+
+class CommandError(GMMViewerError):
+    """A problem with the command's arguments found after parsing (exit code 1)."""
+
+
+# ======================================================================= parsers
+def _int_at_least(minimum: int, what: str):
+    """An argparse type: a whole number no smaller than ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+
+    return parse
+
+
+_positive_int = _int_at_least(1, "a positive number")
+_non_negative_int = _int_at_least(0, "zero or more")
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text}")
+    return value
+
+
+def _column_list(text: str) -> list[str | int]:
+    """``A,B`` -> names; ``0,2`` -> indices (0-based), as the CSV reader takes them."""
+    items = [item.strip() for item in text.split(",")]
+    if not all(items):
+        raise argparse.ArgumentTypeError(f"empty column name in {text!r}")
+    return list(items)
+
+
+def _init_choice(text: str) -> str:
+    canonical = text.replace("_", "-")
+    if canonical not in INIT_METHODS:
+        raise argparse.ArgumentTypeError(
+            f"unknown method {text!r} (choose from {', '.join(INIT_METHODS)})"
+        )
+    return canonical
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--columns",
+        type=_column_list,
+        metavar="A,B",
+        help="columns to fit, by name or 0-based index (default: every numeric column "
+        "except a leading row index)",
+    )
+    parser.add_argument(
+        "--normalize",
+        action="store_true",
+        help="fit z-scores; parameters are written back in the data's own units",
+    )
+
+
+def _add_model_options(parser: argparse.ArgumentParser, k_required: bool) -> None:
+    parser.add_argument(
+        "-k",
+        "--components",
+        dest="k",
+        type=_positive_int,
+        required=False,
+        default=None if k_required else 3,
+        metavar="K",
+        help="number of components" + ("" if k_required else " (default 3)"),
+    )
+    parser.add_argument(
+        "--covariance-type",
+        choices=COVARIANCE_TYPES,
+        default=None,
+        help="covariance type (default full)",
+    )
+    parser.add_argument(
+        "--init",
+        type=_init_choice,
+        default=None,
+        metavar="METHOD",
+        help=f"initialisation: {', '.join(INIT_METHODS)} (default kmeans)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initialisation (0)")
+    parser.add_argument(
+        "--tol",
+        type=_non_negative_float,
+        default=DEFAULT_TOL,
+        help=f"stop when the mean log-likelihood changes by less (default {DEFAULT_TOL:g})",
+    )
+    parser.add_argument(
+        "--max-iter",
+        type=_non_negative_int,
+        default=DEFAULT_MAX_ITER,
+        help=f"most EM iterations (default {DEFAULT_MAX_ITER})",
+    )
+    parser.add_argument(
+        "--reg-covar",
+        type=_non_negative_float,
+        default=DEFAULT_REG_COVAR,
+        help=f"added to covariance diagonals (default {DEFAULT_REG_COVAR:g})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for ``fit`` and ``generate`` (the window has :func:`window_parser`)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Watch EM fit a Gaussian mixture, or fit and generate data headless.",
+        epilog="Run 'gmmviewer' alone for the window with a built-in demo, or "
+        "'gmmviewer DATA.csv' to open a file in it.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    fit_parser = commands.add_parser(
+        "fit",
+        help="fit a Gaussian mixture to a CSV file and write its parameters",
+        description="Fit a Gaussian mixture by EM and write the parameters "
+        "(.json, .npz or .csv by the output's extension).",
+    )
+    fit_parser.add_argument("data", metavar="DATA.csv", help="the data file")
+    _add_model_options(fit_parser, k_required=True)
+    fit_parser.add_argument(
+        "--init-params",
+        metavar="FILE",
+        help="start from the parameters in FILE (.json, .npz or .csv) instead of --init",
+    )
+    _add_data_options(fit_parser)
+    fit_parser.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="parameter file to write"
+    )
+    fit_parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="print every iteration (default: only when a fit runs for over a second)",
+    )
+    fit_parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+    generate_parser = commands.add_parser(
+        "generate",
+        help="sample a synthetic Gaussian mixture to a CSV file",
+        description="Sample data from a preset or a random well-separated mixture.",
+    )
+    source = generate_parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--preset", choices=sorted(PRESETS), help="a named mixture")
+    source.add_argument(
+        "-k",
+        "--components",
+        dest="k",
+        type=_positive_int,
+        metavar="K",
+        help="a random well-separated mixture of K components",
+    )
+    generate_parser.add_argument(
+        "-n", "--samples", dest="n", type=_positive_int, required=True, metavar="N"
+    )
+    generate_parser.add_argument(
+        "--dim", type=_positive_int, default=2, metavar="D", help="dimensions (random only; 2)"
+    )
+    generate_parser.add_argument(
+        "--separation",
+        type=_non_negative_float,
+        default=3.0,
+        help="least distance between components in standard deviations (random only; 3)",
+    )
+    generate_parser.add_argument("--seed", type=_non_negative_int, default=0, help="seed (0)")
+    generate_parser.add_argument("-o", "--output", required=True, metavar="DATA.csv")
+    generate_parser.add_argument(
+        "--truth", metavar="TRUTH.json", help="also write the true parameters"
+    )
+    generate_parser.add_argument(
+        "--labels", action="store_true", help="add a 'component' column with the true labels"
+    )
+    return parser
+
+
+def window_parser() -> argparse.ArgumentParser:
+    """The parser for ``gmmviewer [DATA.csv] [options]``, which opens the window."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Open the gmmviewer window: the built-in lecture demo, or DATA.csv. "
+        "Headless commands: 'gmmviewer fit --help', 'gmmviewer generate --help'.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "data", nargs="?", metavar="DATA.csv", help="a CSV file or a saved session (.gmmv)"
+    )
+    _add_model_options(parser, k_required=False)
+    _add_data_options(parser)
+    return parser
+
+
+# ====================================================================== commands
+def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``gmmviewer fit``: load, fit, summarise, write."""
+    output_format = _output_format(args.output)
+    if args.k is None and args.init_params is None:
+        raise CommandError("give the number of components with -k K (or --init-params FILE)")
+    if args.init_params and args.init:
+        raise CommandError("give either --init or --init-params, not both")
+    start: GMMParams | None = None
+    start_file = None
+    if args.init_params:
+        start_file = load_params(args.init_params)
+        start = start_file.params
+        if args.k is not None and args.k != start.n_components:
+            raise CommandError(
+                f"-k {args.k} disagrees with the {start.n_components} components in "
+                f"{args.init_params}"
+            )
+        if args.covariance_type and args.covariance_type != start.covariance_type:
+            start = start.as_covariance_type(args.covariance_type)
+    n_components = start.n_components if start is not None else args.k
+
+    dataset = load_csv(args.data, args.columns, normalize=args.normalize, min_rows=n_components)
+    if start is not None:
+        if start.n_features != dataset.n_features:
+            raise CommandError(
+                f"{args.init_params} has {start.n_features} features but "
+                f"{len(dataset.columns)} columns were selected ({', '.join(dataset.columns)})"
+            )
+        start = dataset.from_data_units(start)
+
+    progress = _Progress(err, always=args.progress and not args.quiet, quiet=args.quiet)
+    result = fit(
+        dataset,
+        n_components,
+        covariance_type=args.covariance_type or "full",
+        init=args.init or "kmeans",
+        init_params=start,
+        seed=args.seed,
+        tol=args.tol,
+        max_iter=args.max_iter,
+        reg_covar=args.reg_covar,
+        callback=progress,
+        keep_history=False,
+    )
+    params = dataset.to_data_units(result.params)
+    log_likelihood = _data_unit_log_likelihood(result, dataset)
+    save_params(
+        args.output,
+        params,
+        columns=dataset.columns,
+        log_likelihood=log_likelihood,
+        n_iter=result.n_iter,
+        converged=result.converged,
+        n_samples=dataset.n_samples,
+        source=os.path.basename(str(args.data)),
+        format=output_format,
+    )
+    if not args.quiet:
+        out.write(format_summary(dataset, params, result, log_likelihood, args))
+        out.write(f"wrote {args.output}\n")
+    if result.status and not args.quiet:
+        err.write(f"{PROG}: warning: {result.status}\n")
+    return 0
+
+
+def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``gmmviewer generate``: sample and write a CSV (and the truth)."""
+    if not str(args.output).lower().endswith((".csv", ".txt", ".tsv")):
+        raise CommandError(f"the data file must end in .csv, got {args.output!r}")
+    if args.truth:
+        _output_format(args.truth)
+    if args.preset:
+        dataset = make_preset(args.preset, n_samples=args.n, seed=args.seed)
+    else:
+        dataset = make_random_mixture(
+            args.k, args.n, n_features=args.dim, separation=args.separation, seed=args.seed
+        )
+    write_data_csv(args.output, dataset, labels=args.labels)
+    if args.truth:
+        assert dataset.truth is not None
+        save_params(
+            args.truth,
+            dataset.truth,
+            columns=dataset.columns,
+            n_samples=dataset.n_samples,
+            source=dataset.source,
+        )
+    out.write(
+        f"wrote {dataset.n_samples} samples of {dataset.n_features} columns "
+        f"({dataset.source}, seed {args.seed}) to {args.output}\n"
+    )
+    if args.truth:
+        out.write(f"wrote the true parameters to {args.truth}\n")
+    return 0
+
+
+def run_window(args: argparse.Namespace) -> int:
+    """Open the window (imports Qt only now)."""
+    from gmmviewer.ui.app import run_app
+
+    return run_app(args)
+
+
+# ======================================================================= helpers
+def _output_format(path: str) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in FILE_FORMATS:
+        shown = f"'.{suffix}'" if suffix else "no extension"
+        raise CommandError(f"cannot tell the format of {path!r} ({shown}): use .json, .npz or .csv")
+    return suffix
+
+
+def _data_unit_log_likelihood(result: FitResult, dataset: Dataset) -> float:
+    """Log-likelihood of the data in its own units (z-scoring divides densities by the scales)."""
+    if not dataset.normalized:
+        return result.log_likelihood
+    return result.log_likelihood - dataset.n_samples * float(np.sum(np.log(dataset.scale)))
+
+
+def format_summary(
+    dataset: Dataset,
+    params: GMMParams,
+    result: FitResult,
+    log_likelihood: float,
+    args: argparse.Namespace,
+) -> str:
+    """The few lines ``gmmviewer fit`` prints: what was fitted, how it ended, a parameter table."""
+    name = os.path.basename(str(args.data))
+    state = (
+        f"converged after {result.n_iter} iterations"
+        if result.converged
+        else f"stopped after {result.n_iter} iterations without converging (raise --max-iter)"
+    )
+    kind = params.covariance_type
+    if kind != result.params.covariance_type:
+        kind = f"{result.params.covariance_type} (on z-scores; {kind} in data units)"
+    lines = [
+        f"{name}: {dataset.n_samples} rows x {dataset.n_features} columns "
+        f"({', '.join(dataset.columns)})" + (", normalised" if dataset.normalized else ""),
+        f"{params.n_components} components, {kind} covariances: {state}",
+        f"log-likelihood {log_likelihood:.6g} ({log_likelihood / dataset.n_samples:.6g} per row)",
+        "",
+    ]
+    shown = list(dataset.columns[:6])
+    header = ["component", "weight"] + [f"mean {c}" for c in shown]
+    rows = [
+        [str(k + 1), f"{params.weights[k]:.4f}"] + [f"{v:.6g}" for v in params.means[k, :6]]
+        for k in range(params.n_components)
+    ]
+    widths = [max(len(row[j]) for row in [header, *rows]) for j in range(len(header))]
+    for row in [header, *rows]:
+        lines.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    if dataset.n_features > 6:
+        lines.append(f"({dataset.n_features - 6} more columns in the output file)")
+    return "\n".join(lines) + "\n"
+
+
+class _Progress:
+    """Prints fit progress to stderr: every iteration, or only once a fit runs over a second."""
+
+    def __init__(self, stream: TextIO, always: bool, quiet: bool) -> None:
+        self._stream = stream
+        self._always = always
+        self._quiet = quiet
+        self._start = time.perf_counter()
+        self._last_print = self._start
+        self._previous = -math.inf
+
+    def __call__(self, iteration: int, lower_bound: float) -> None:
+        change = lower_bound - self._previous
+        self._previous = lower_bound
+        now = time.perf_counter()
+        if self._quiet:
+            return
+        if self._always or (now - self._start > 1.0 and now - self._last_print > 1.0):
+            self._last_print = now
+            shown = f"{change:.3g}" if math.isfinite(change) else "-"
+            self._stream.write(
+                f"iteration {iteration:4d}  mean log-likelihood {lower_bound:.8g}  change {shown}\n"
+            )
+            self._stream.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gmmviewer`` command. Returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    headless = bool(argv) and argv[0] in SUBCOMMANDS
+    if argv[:1] in (["-h"], ["--help"]):
+        parser = _combined_help_parser()
+    else:
+        parser = build_parser() if headless else window_parser()
+    args = parser.parse_args(argv)  # exits with code 2 on usage errors
+    try:
+        if not headless:
+            return run_window(args)
+        if args.command == "fit":
+            return run_fit(args, sys.stdout, sys.stderr)
+        return run_generate(args, sys.stdout, sys.stderr)
+    except (GMMViewerError, OSError) as error:
+        sys.stderr.write(f"{PROG}: error: {_one_line(error)}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+    except Exception as error:  # a bug: still no traceback unless asked for
+        if os.environ.get("GMMVIEWER_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"{PROG}: internal error: {type(error).__name__}: {_one_line(error)} "
+            "(set GMMVIEWER_DEBUG=1 for details)\n"
+        )
+        return 1
+
+
+def _combined_help_parser() -> argparse.ArgumentParser:
+    """``gmmviewer --help``: the window's options plus the headless commands."""
+    parser = window_parser()
+    parser.epilog = (
+        "headless commands:\n"
+        "  gmmviewer fit DATA.csv -k K -o OUT.json   fit and write parameters\n"
+        "  gmmviewer generate --preset lecture -n 600 -o DATA.csv\n"
+        "                                            sample a synthetic mixture\n"
+        "Run 'gmmviewer fit --help' or 'gmmviewer generate --help' for their options."
+    )
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    return parser
+
+
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror or error}"
+    text = str(error) or type(error).__name__
+    return " ".join(text.split())

@@ -1,0 +1,44 @@
+"""Shared fixtures. Qt runs offscreen in every test; the real data sets live in ../shared/data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Before anything imports Qt: tests never need a display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    """The folder holding faithful.csv and iris.csv (``GMMVIEWER_SHARED_DATA`` overrides)."""
+    override = os.environ.get("GMMVIEWER_SHARED_DATA")
+    return Path(override) if override else REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    folder = shared_data_dir()
+    if not (folder / "faithful.csv").is_file():
+        pytest.skip(f"the shared data sets are not at {folder} (set GMMVIEWER_SHARED_DATA)")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def faithful_path(data_dir: Path) -> Path:
+    return data_dir / "faithful.csv"
+
+
+@pytest.fixture(scope="session")
+def iris_path(data_dir: Path) -> Path:
+    return data_dir / "iris.csv"
+
+
+@pytest.fixture(scope="session")
+def faithful(faithful_path: Path) -> np.ndarray:
+    """Old Faithful as a (272, 2) array, read independently of gmmviewer's CSV reader."""
+    return np.loadtxt(faithful_path, delimiter=",", skiprows=1, usecols=(1, 2))
