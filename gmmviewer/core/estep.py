@@ -110,7 +110,9 @@ def _chunk_entropy(resp: np.ndarray, weighted: np.ndarray, norm: np.ndarray) -> 
     weighted -= norm
     # 0 * log 0 counts as 0; clamping -inf keeps 0 * -inf from turning into NaN.
     np.maximum(weighted, _MOST_NEGATIVE, out=weighted)
-    return -float(np.vdot(resp, weighted))
+    # einsum, not vdot: a BLAS dot may be split over threads, and waiting for a busy
+    # second core made this line dominate the E-step on a loaded machine.
+    return -float(np.einsum("kn,kn->", resp, weighted))
 
 
 def expected_complete_log_likelihood(resp: np.ndarray, weighted: np.ndarray) -> float:
@@ -120,7 +122,10 @@ def expected_complete_log_likelihood(resp: np.ndarray, weighted: np.ndarray) -> 
     ----------
     resp, weighted : ndarray of shape (n_components, n_samples)
     """
-    return float(np.vdot(resp, weighted))
+    total = 0.0
+    for rows in chunks(resp.shape[1]):
+        total += float(np.einsum("kn,kn->", resp[:, rows], weighted[:, rows]))
+    return total
 
 
 def logsumexp_components(weighted: np.ndarray) -> np.ndarray:

@@ -30,7 +30,12 @@ from gmmviewer.core.objective import (
     has_converged,
 )
 from gmmviewer.core.params import GMMParams
-from gmmviewer.core.passes import CHUNK_SIZE, normalize_chunk, weighted_log_prob_chunks
+from gmmviewer.core.passes import (
+    CHUNK_SIZE,
+    feature_variance,
+    normalize_chunk,
+    weighted_log_prob_chunks,
+)
 
 
 @dataclass(frozen=True)
@@ -197,7 +202,7 @@ def fit(
                 f"{data.shape[1]}"
             )
         check_n_components(params.n_components, n_samples)
-    data_variance = float(np.mean(np.var(data, axis=0)))
+    data_variance = float(np.mean(feature_variance(data)))
 
     records: list[IterationRecord] = []
     statuses: list[str] = []

@@ -21,11 +21,12 @@ from __future__ import annotations
 import numpy as np
 
 from gmmviewer.core.errors import ParameterError
-from gmmviewer.core.gaussian import check_covariance_type
+from gmmviewer.core.gaussian import check_covariance_type, feature_major_deviations
 from gmmviewer.core.kmeans import kmeans, kmeans_plusplus
-from gmmviewer.core.mstep import estimate_parameters, statistics_from_responsibilities
+from gmmviewer.core.mstep import SufficientStatistics, estimate_parameters
 from gmmviewer.core.objective import DEFAULT_REG_COVAR
 from gmmviewer.core.params import GMMParams
+from gmmviewer.core.passes import chunks, feature_variance
 
 INIT_METHODS: tuple[str, ...] = (
     "kmeans",
@@ -65,35 +66,56 @@ def check_n_components(n_components: int, n_samples: int) -> None:
         )
 
 
-def initial_responsibilities(
-    X: np.ndarray, n_components: int, method: str, seed: int | None
-) -> np.ndarray:
-    """Starting responsibilities for the scikit-learn methods.
+def initial_statistics(
+    X: np.ndarray,
+    n_components: int,
+    method: str,
+    covariance_type: str,
+    seed: int | None,
+) -> SufficientStatistics:
+    """Sufficient statistics of the starting responsibilities of a scikit-learn method.
+
+    The responsibilities themselves are never held for all samples at once: one-hot
+    starts only touch their labelled rows, and random ones are drawn chunk by chunk.
 
     Returns
     -------
-    resp : ndarray of shape (n_components, n_samples)
+    SufficientStatistics
+        Centred at the data mean.
     """
     method = check_init_method(method)
-    n_samples = X.shape[0]
+    n_samples, n_features = X.shape
     check_n_components(n_components, n_samples)
     rng = np.random.default_rng(seed)
-    resp = np.zeros((n_components, n_samples))
+    centre = np.zeros(n_features)
+    for rows in chunks(n_samples):
+        centre += X[rows].sum(axis=0)
+    centre /= n_samples
+    stats = SufficientStatistics(
+        np.broadcast_to(centre, (n_components, n_features)).copy(), covariance_type
+    )
+    if method in ("k-means++", "random-from-data"):
+        if method == "k-means++":
+            _, indices = kmeans_plusplus(X, n_components, rng)
+        else:
+            indices = rng.choice(n_samples, size=n_components, replace=False)
+        # Component k's responsibility is 1 at its own point and 0 elsewhere.
+        stats.add(feature_major_deviations(X[indices], stats.centres), np.eye(n_components))
+        return stats
+    labels = None
     if method == "kmeans":
-        labels = kmeans(X, n_components, seed=rng.integers(2**32)).labels
-        resp[labels, np.arange(n_samples)] = 1.0
-    elif method == "k-means++":
-        _, indices = kmeans_plusplus(X, n_components, rng)
-        resp[np.arange(n_components), indices] = 1.0
-    elif method == "random":
-        resp = rng.uniform(size=(n_components, n_samples))
-        resp /= resp.sum(axis=0)
-    elif method == "random-from-data":
-        indices = rng.choice(n_samples, size=n_components, replace=False)
-        resp[np.arange(n_components), indices] = 1.0
-    else:
+        labels = kmeans(X, n_components, seed=int(rng.integers(2**32))).labels
+    elif method != "random":
         raise ParameterError(f"{method!r} does not start from responsibilities")
-    return resp
+    components = np.arange(n_components)[:, None]
+    for rows in chunks(n_samples):
+        if labels is not None:
+            resp = (labels[None, rows] == components).astype(float)
+        else:
+            resp = rng.uniform(size=(n_components, rows.stop - rows.start))
+            resp /= resp.sum(axis=0)
+        stats.add(feature_major_deviations(X[rows], stats.centres), resp)
+    return stats
 
 
 def initialize(
@@ -126,12 +148,9 @@ def initialize(
     check_n_components(n_components, X.shape[0])
     if method == "random-means":
         return _random_means(X, n_components, covariance_type, seed, reg_covar)
-    resp = initial_responsibilities(X, n_components, method, seed)
-    centre = X.mean(axis=0)
-    stats = statistics_from_responsibilities(
-        X, resp, np.broadcast_to(centre, (n_components, X.shape[1])), covariance_type
-    )
-    return estimate_parameters(stats, reg_covar, data_variance=_mean_variance(X)).params
+    stats = initial_statistics(X, n_components, method, covariance_type, seed)
+    variance = float(np.mean(feature_variance(X)))
+    return estimate_parameters(stats, reg_covar, data_variance=variance).params
 
 
 def _random_means(
@@ -151,7 +170,3 @@ def _random_means(
     full = np.broadcast_to(covariance, (n_components, n_features, n_features))
     params = GMMParams(np.full(n_components, 1.0 / n_components), means, full, "full")
     return params.as_covariance_type(covariance_type)
-
-
-def _mean_variance(X: np.ndarray) -> float:
-    return float(np.mean(np.var(X, axis=0)))

@@ -54,6 +54,8 @@ def kmeans_plusplus(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy k-means++ seeding (Arthur & Vassilvitskii, with 2 + log k local trials).
 
+    Distances are computed in chunks, so memory stays O(N) for the running minimum.
+
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
@@ -70,22 +72,35 @@ def kmeans_plusplus(
     n_trials = 2 + int(math.log(n_clusters))
     indices = np.empty(n_clusters, dtype=np.intp)
     indices[0] = rng.integers(n_samples)
-    closest = squared_distances(X, X[indices[:1]])[:, 0]
+    closest = _closest_distances(X, X[indices[:1]], None)
     for c in range(1, n_clusters):
         potential = closest.sum()
         if potential <= 0.0:
             # Every point coincides with a centre: any unused point will do.
-            unused = np.setdiff1d(np.arange(n_samples), indices[:c])
-            indices[c] = rng.choice(unused) if unused.size else rng.integers(n_samples)
+            unused = np.setdiff1d(np.arange(min(n_samples, n_clusters + 1)), indices[:c])
+            indices[c] = unused[0] if unused.size else rng.integers(n_samples)
             continue
         cumulative = np.cumsum(closest)
         candidates = np.searchsorted(cumulative, rng.random(n_trials) * potential)
         candidates = np.minimum(candidates, n_samples - 1)
-        candidate_distances = np.minimum(closest[:, None], squared_distances(X, X[candidates]))
-        best = int(np.argmin(candidate_distances.sum(axis=0)))
+        potentials = np.zeros(n_trials)
+        for rows in chunks(n_samples, CHUNK_SIZE):
+            distances = squared_distances(X[rows], X[candidates])
+            np.minimum(distances, closest[rows, None], out=distances)
+            potentials += distances.sum(axis=0)
+        best = int(np.argmin(potentials))
         indices[c] = candidates[best]
-        closest = candidate_distances[:, best]
+        closest = _closest_distances(X, X[candidates[best : best + 1]], closest)
     return X[indices].copy(), indices
+
+
+def _closest_distances(X: np.ndarray, centre: np.ndarray, closest: np.ndarray | None) -> np.ndarray:
+    """Squared distance of every sample to ``centre`` (shape (1, D)), or the running minimum."""
+    if closest is None:
+        closest = np.full(X.shape[0], np.inf)
+    for rows in chunks(X.shape[0], CHUNK_SIZE):
+        np.minimum(closest[rows], squared_distances(X[rows], centre)[:, 0], out=closest[rows])
+    return closest
 
 
 def assign(X: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, float]:

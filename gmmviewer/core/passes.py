@@ -136,3 +136,22 @@ def normalize_chunk(buffers: ChunkBuffers) -> np.ndarray:
     np.log(norm, out=norm)
     norm += peak
     return norm
+
+
+def feature_variance(X: np.ndarray, chunk_size: int = CHUNK_SIZE) -> np.ndarray:
+    """Variance of every column, in chunks (``np.var`` would copy all of ``X`` at once).
+
+    Returns
+    -------
+    variance : ndarray of shape (n_features,)
+    """
+    n_samples = X.shape[0]
+    mean = np.zeros(X.shape[1])
+    for rows in chunks(n_samples, chunk_size):
+        mean += X[rows].sum(axis=0)
+    mean /= max(n_samples, 1)
+    squares = np.zeros(X.shape[1])
+    for rows in chunks(n_samples, chunk_size):
+        centred = X[rows] - mean
+        squares += np.einsum("nd,nd->d", centred, centred)
+    return squares / max(n_samples, 1)

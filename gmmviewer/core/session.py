@@ -38,6 +38,7 @@ from gmmviewer.core.objective import (
     has_converged,
 )
 from gmmviewer.core.params import GMMParams
+from gmmviewer.core.passes import feature_variance
 
 #: Default of :meth:`EMSession.reinitialize`'s ``seed``: keep the current seed.
 _KEEP = object()
@@ -97,7 +98,7 @@ class EMSession:
     ) -> None:
         self._dataset = data if isinstance(data, Dataset) else Dataset(np.asarray(data, float))
         self._X = self._dataset.X
-        self._data_variance = float(np.mean(np.var(self._X, axis=0)))
+        self._data_variance = float(np.mean(feature_variance(self._X)))
         self.changed = Signal()
         self._tol = _check_positive("tol", tol, allow_zero=True)
         self._max_iter = _check_max_iter(max_iter)
