@@ -30,7 +30,7 @@ import numpy as np
 from gmmviewer.core.dataset import Dataset, LoadReport
 from gmmviewer.core.errors import DataError
 
-__all__ = ["AUTO", "CsvPreview", "load_csv", "sniff_csv"]
+__all__ = ["AUTO", "CsvPreview", "head_rows", "load_csv", "sniff_csv"]
 
 
 class _Auto(enum.Enum):
@@ -109,22 +109,34 @@ class _Layout:
         return _line_number(self.lines, row + self.has_header)
 
 
-def sniff_csv(path: str | os.PathLike[str], n_preview_rows: int = 20) -> CsvPreview:
-    """Guess delimiter, header and numeric columns from the first megabyte of a file.
+def sniff_csv(
+    path: str | os.PathLike[str],
+    n_preview_rows: int = 20,
+    *,
+    delimiter: str | None | _Auto = AUTO,
+    has_header: bool | None = None,
+    decimal: str | _Auto = AUTO,
+) -> CsvPreview:
+    """Split the first megabyte of a file: delimiter, header and numeric columns.
 
     Parameters
     ----------
     path : str or path-like
     n_preview_rows : int
         How many data rows to return in ``rows`` (at least 100 are used for guessing).
+    delimiter, has_header, decimal
+        As in :func:`load_csv`: detected when AUTO / None, used as given otherwise.
 
     Raises
     ------
     DataError
-        If the file is missing, unreadable, binary, or has no data rows.
+        If the file is missing, unreadable, binary, has no data rows, or does not split
+        with the given choices.
     """
     text = _read_text(path, limit=_PREVIEW_BYTES)
-    layout = _analyse(text, _name(path), AUTO, None, AUTO, max(n_preview_rows, _SNIFF_ROWS))
+    layout = _analyse(
+        text, _name(path), delimiter, has_header, decimal, max(n_preview_rows, _SNIFF_ROWS)
+    )
     index = _index_column(layout, [_number(row[0], layout.decimal) for row in layout.sample])
     return CsvPreview(
         delimiter=layout.delimiter,
@@ -224,6 +236,26 @@ def load_csv(
 
 
 # ----------------------------------------------------------------------------- reading
+def head_rows(
+    path: str | os.PathLike[str], delimiter: str | None, n_rows: int = 20
+) -> list[list[str]]:
+    """The first non-blank, non-comment lines split by ``delimiter``, as raw text fields.
+
+    For showing a file that does not load with some choices; never raises (an unreadable
+    file gives no rows) and tolerates unmatched quotes.
+    """
+    try:
+        text = _read_text(path, limit=_PREVIEW_BYTES)
+    except DataError:
+        return []
+    lines = [line for line in text.split("\n") if _is_content(line)][:n_rows]
+    try:
+        rows = _split(lines, delimiter)
+    except _UnmatchedQuote:
+        rows = [line.split(delimiter) for line in lines]
+    return [[field.strip() for field in row] for row in rows]
+
+
 def _name(path: str | os.PathLike[str]) -> str:
     return Path(path).name or str(path)
 

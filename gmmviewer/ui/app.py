@@ -1,0 +1,70 @@
+"""Starting the application: the QApplication, the first data set, the window.
+
+The first data set is loaded before any window exists, so a bad file on the command
+line ends with a one-line message and exit code 1 like every other command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gmmviewer.core.csv_reader import load_csv
+from gmmviewer.core.dataset import Dataset
+from gmmviewer.ui.main_window import MainWindow
+from gmmviewer.ui.resources import app_icon
+
+APPLICATION_NAME = "gmmviewer"
+
+
+def configure_pyqtgraph() -> None:
+    """pyqtgraph options the views assume: antialiased lines, row-major image arrays."""
+    pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
+
+
+def create_application(argv: list[str] | None = None) -> QtWidgets.QApplication:
+    """The QApplication (reused when one exists), named so QSettings has a home."""
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        app = QtWidgets.QApplication(argv if argv is not None else sys.argv[:1])
+    QtCore.QCoreApplication.setOrganizationName(APPLICATION_NAME)
+    QtCore.QCoreApplication.setApplicationName(APPLICATION_NAME)
+    QtGui.QGuiApplication.setApplicationDisplayName("gmmviewer")
+    app.setWindowIcon(app_icon())
+    configure_pyqtgraph()
+    return app  # type: ignore[return-value]
+
+
+def initial_dataset(args: argparse.Namespace) -> Dataset | None:
+    """The data named on the command line (None for the demo); raises DataError when bad."""
+    if not getattr(args, "data", None):
+        return None
+    return load_csv(args.data, args.columns, normalize=args.normalize, min_rows=args.k or 1)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Open the window on the demo or on ``args.data`` and run until it closes."""
+    dataset = initial_dataset(args)
+    app = create_application()
+    window = MainWindow()
+    if dataset is None:
+        window.load_demo()
+    else:
+        loaded = window.load_dataset(
+            dataset,
+            n_components=args.k,
+            init=args.init,
+            seed=args.seed,
+            covariance_type=args.covariance_type,
+        )
+        if not loaded:
+            window.load_demo()
+    window.show()
+    code = app.exec()
+    # Delete the window before the interpreter tears Qt down, so shutdown is orderly.
+    window.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    return int(code)

@@ -1,0 +1,307 @@
+"""The main plot: data points, covariance ellipses, draggable means, legend, contours, truth.
+
+A view: it draws what the controller pushes (``show_*`` methods) and reports what the
+user does (``mean_dragged``, ``point_clicked``, ``context_requested``); it computes no EM.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gmmviewer.ui.geometry import ellipse_points
+from gmmviewer.ui.points_item import PointCloudItem
+from gmmviewer.ui.theme import Theme, qcolor
+
+
+class MeanHandle(pg.TargetItem):
+    """A draggable component mean that also reports right-clicks (for "Remove component")."""
+
+    sigRightClicked = QtCore.Signal(object, object)  # handle, screen position (QPointF)
+
+    def __init__(self, component: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.component = component
+
+    def mouseClickEvent(self, ev: object) -> None:  # noqa: N802 - Qt override
+        if ev.button() == QtCore.Qt.MouseButton.RightButton and not self.moving:
+            ev.accept()
+            self.sigRightClicked.emit(self, ev.screenPos())
+            return
+        super().mouseClickEvent(ev)
+
+
+class ScatterView(QtWidgets.QWidget):
+    """Scatter of the data with one ellipse pair and one draggable mean per component.
+
+    Signals
+    -------
+    mean_dragged(int, float, float, bool)
+        Component, new x, new y, and whether the drag has finished.
+    point_clicked(int)
+        Index of a clicked data point (-1 for a click on empty space).
+    context_requested(float, float, int, QPoint)
+        A right-click at data (x, y), on component handle k (-1 for none), at a screen position.
+    """
+
+    mean_dragged = QtCore.Signal(int, float, float, bool)
+    point_clicked = QtCore.Signal(int)
+    context_requested = QtCore.Signal(float, float, int, QtCore.QPoint)
+
+    ELLIPSE_STDS = (1.0, 2.0)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot_widget = pg.PlotWidget()
+        self.plot_widget.setObjectName("scatter_plot")
+        self.plot_item = self.plot_widget.getPlotItem()
+        self.plot_item.setAspectLocked(True)
+        self.plot_item.showGrid(x=True, y=True, alpha=0.15)
+        self.plot_item.setMenuEnabled(False)
+        self.plot_item.vb.setMenuEnabled(False)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot_widget)
+
+        self.points = PointCloudItem()
+        self.plot_item.addItem(self.points)
+        self.legend = pg.LegendItem(offset=(10, 10), labelTextSize="10pt")
+        self.legend.setParentItem(self.plot_item.vb)
+        self.ellipses: list[list[pg.PlotCurveItem]] = []
+        self.handles: list[MeanHandle] = []
+        self.truth_curves: list[pg.PlotCurveItem] = []
+        self.contours: list[pg.IsocurveItem] = []
+        self._component_colours = np.zeros((0, 3), dtype=np.uint8)
+        self._covariances = np.zeros((0, 2, 2))
+        self._theme = Theme.light()
+        self._scale = 1.0
+        self.plot_item.scene().sigMouseClicked.connect(self._on_scene_clicked)
+
+    # ------------------------------------------------------------------ data
+    def set_data(self, xy: np.ndarray, x_label: str, y_label: str) -> None:
+        """Show new data points (shape (N, 2)) and fit the view to them."""
+        self.points.set_points(np.asarray(xy, dtype=float))
+        self.plot_item.setLabel("bottom", x_label)
+        self.plot_item.setLabel("left", y_label)
+        self.fit_view()
+
+    def fit_view(self) -> None:
+        """Zoom to the data (and the ellipses) with a small margin."""
+        self.plot_item.vb.autoRange(padding=0.05)
+
+    def show_colours(self, rgb: np.ndarray | None) -> None:
+        """Colour the points, shape (N, 3) uint8; None for the neutral grey."""
+        self.points.set_colours(rgb)
+
+    def highlight_point(self, index: int | None) -> None:
+        """Ring one point (the one the inspector shows), or none."""
+        self.points.set_highlight(index)
+
+    # ------------------------------------------------------------ components
+    def show_components(
+        self,
+        means: np.ndarray,
+        covariances: np.ndarray,
+        colours: np.ndarray,
+        weights: np.ndarray,
+    ) -> None:
+        """Draw one ellipse pair and one handle per component.
+
+        Parameters
+        ----------
+        means : ndarray of shape (K, 2)
+        covariances : ndarray of shape (K, 2, 2)
+        colours : ndarray of shape (K, 3), uint8
+        weights : ndarray of shape (K,)
+        """
+        k = len(means)
+        self._sync_component_items(k)
+        self._component_colours = np.asarray(colours)
+        self._covariances = np.asarray(covariances)
+        self.legend.clear()
+        for index in range(k):
+            colour = QtGui.QColor(*map(int, colours[index]))
+            for curve, n_std in zip(self.ellipses[index], self.ELLIPSE_STDS, strict=True):
+                outline = ellipse_points(means[index], covariances[index], n_std)
+                curve.setData(outline[:, 0], outline[:, 1])
+                curve.setPen(self._ellipse_pen(colour, n_std))
+            handle = self.handles[index]
+            # Pushing model state must not look like a user drag.
+            with QtCore.QSignalBlocker(handle):
+                handle.setPos(float(means[index, 0]), float(means[index, 1]))
+            handle.setPen(pg.mkPen(qcolor(self._theme.handle_outline), width=2 * self._scale))
+            handle.setBrush(pg.mkBrush(colour))
+            handle.setHoverBrush(pg.mkBrush(colour.lighter(130)))
+            handle.setHoverPen(pg.mkPen(qcolor(self._theme.foreground), width=3 * self._scale))
+            handle.scale = 16 * self._scale
+            handle._shape = None
+            handle.update()
+            self.legend.addItem(
+                self.ellipses[index][0], f"{index + 1}: weight {weights[index]:.3f}"
+            )
+
+    def _sync_component_items(self, k: int) -> None:
+        while len(self.ellipses) > k:
+            for curve in self.ellipses.pop():
+                self.plot_item.removeItem(curve)
+            handle = self.handles.pop()
+            handle.sigPositionChanged.disconnect(self._on_handle_moved)
+            handle.sigPositionChangeFinished.disconnect(self._on_handle_finished)
+            handle.sigRightClicked.disconnect(self._on_handle_right_clicked)
+            self.plot_item.removeItem(handle)
+        while len(self.ellipses) < k:
+            curves = [pg.PlotCurveItem(antialias=True) for _ in self.ELLIPSE_STDS]
+            for curve in curves:
+                curve.setZValue(5)
+                self.plot_item.addItem(curve)
+            handle = MeanHandle(len(self.handles), size=16, symbol="o")
+            handle.setZValue(20)
+            handle.setToolTip("Drag to move this component's mean; right-click to remove it")
+            handle.sigPositionChanged.connect(self._on_handle_moved)
+            handle.sigPositionChangeFinished.connect(self._on_handle_finished)
+            handle.sigRightClicked.connect(self._on_handle_right_clicked)
+            self.plot_item.addItem(handle)
+            self.ellipses.append(curves)
+            self.handles.append(handle)
+
+    def _ellipse_pen(self, colour: QtGui.QColor, n_std: float) -> QtGui.QPen:
+        if n_std == 1.0:
+            return pg.mkPen(colour, width=2.5 * self._scale)
+        faded = QtGui.QColor(colour)
+        faded.setAlpha(170)
+        return pg.mkPen(faded, width=1.5 * self._scale, style=QtCore.Qt.PenStyle.DashLine)
+
+    def _on_handle_moved(self, handle: MeanHandle) -> None:
+        position = handle.pos()
+        index = handle.component
+        if index < len(self._covariances):
+            # The ellipses follow the handle at once, before the session hears of it.
+            mean = np.array([position.x(), position.y()])
+            for curve, n_std in zip(self.ellipses[index], self.ELLIPSE_STDS, strict=True):
+                outline = ellipse_points(mean, self._covariances[index], n_std)
+                curve.setData(outline[:, 0], outline[:, 1])
+        self.mean_dragged.emit(index, position.x(), position.y(), False)
+
+    def _on_handle_finished(self, handle: MeanHandle) -> None:
+        position = handle.pos()
+        self.mean_dragged.emit(handle.component, position.x(), position.y(), True)
+
+    def _on_handle_right_clicked(self, handle: MeanHandle, screen_pos: QtCore.QPointF) -> None:
+        position = handle.pos()
+        self.context_requested.emit(
+            position.x(), position.y(), handle.component, screen_pos.toPoint()
+        )
+
+    # ----------------------------------------------------------------- truth
+    def show_truth(self, means: np.ndarray | None, covariances: np.ndarray | None) -> None:
+        """Dashed 1- and 2-standard-deviation ellipses of the true components, or none."""
+        for curve in self.truth_curves:
+            self.plot_item.removeItem(curve)
+        self.truth_curves = []
+        if means is None or covariances is None:
+            return
+        pen = pg.mkPen(
+            qcolor(self._theme.truth), width=1.6 * self._scale, style=QtCore.Qt.PenStyle.DashDotLine
+        )
+        for mean, covariance in zip(means, covariances, strict=True):
+            for n_std in self.ELLIPSE_STDS:
+                outline = ellipse_points(mean, covariance, n_std)
+                curve = pg.PlotCurveItem(outline[:, 0], outline[:, 1], pen=pen, antialias=True)
+                curve.setZValue(4)
+                self.plot_item.addItem(curve)
+                self.truth_curves.append(curve)
+
+    # -------------------------------------------------------------- contours
+    def show_density(
+        self,
+        xs: np.ndarray | None,
+        ys: np.ndarray | None,
+        density: np.ndarray | None,
+        levels: np.ndarray | None = None,
+    ) -> None:
+        """Iso-density contours of the mixture on a grid, or none.
+
+        Parameters
+        ----------
+        xs, ys : ndarray of shape (n,) and (m,)
+        density : ndarray of shape (n, m)
+            Density (not log) at ``(xs[i], ys[j])``.
+        levels : ndarray
+            Density values to outline.
+        """
+        for contour in self.contours:
+            self.plot_item.removeItem(contour)
+        self.contours = []
+        if density is None or xs is None or ys is None or levels is None:
+            return
+        transform = QtGui.QTransform()
+        transform.translate(float(xs[0]), float(ys[0]))
+        transform.scale(float(xs[1] - xs[0]), float(ys[1] - ys[0]))
+        for level in levels:
+            contour = pg.IsocurveItem(
+                data=density, level=float(level), pen=pg.mkPen(qcolor(self._theme.contour), width=1)
+            )
+            contour.setTransform(transform)
+            contour.setZValue(3)
+            self.plot_item.addItem(contour)
+            self.contours.append(contour)
+
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The visible data range, ((x0, x1), (y0, y1))."""
+        (x0, x1), (y0, y1) = self.plot_item.vb.viewRange()
+        return (x0, x1), (y0, y1)
+
+    # ----------------------------------------------------------------- style
+    @property
+    def theme(self) -> Theme:
+        """The theme the view is drawn in."""
+        return self._theme
+
+    def apply_style(self, theme: Theme, scale: float) -> None:
+        """Restyle for a theme and a size factor (projector mode scales points and lines)."""
+        self._theme = theme
+        self._scale = scale
+        self.plot_widget.setBackground(qcolor(theme.plot_background))
+        for axis_name in ("bottom", "left"):
+            axis = self.plot_item.getAxis(axis_name)
+            axis.setPen(pg.mkPen(qcolor(theme.axis)))
+            axis.setTextPen(pg.mkPen(qcolor(theme.foreground)))
+            font = QtGui.QFont()
+            font.setPointSizeF(9.0 * scale)
+            axis.setStyle(tickFont=font)
+            axis.label.setFont(font)
+        self.points.set_point_size(7.0 * scale)
+        self.points.set_outline(qcolor(theme.point_outline))
+        self.legend.setBrush(pg.mkBrush(qcolor(theme.legend_background)))
+        self.legend.setPen(pg.mkPen(qcolor(theme.axis)))
+        self.legend.setLabelTextColor(qcolor(theme.foreground))
+        self.legend.setLabelTextSize(f"{10 * scale:.0f}pt")
+
+    # ---------------------------------------------------------------- events
+    def _on_scene_clicked(self, event: object) -> None:
+        view_box = self.plot_item.vb
+        scene_pos = event.scenePos()
+        if not view_box.sceneBoundingRect().contains(scene_pos):
+            return
+        data_pos = view_box.mapSceneToView(scene_pos)
+        if event.button() == QtCore.Qt.MouseButton.RightButton:
+            if event.isAccepted():
+                return
+            event.accept()
+            self.context_requested.emit(data_pos.x(), data_pos.y(), -1, event.screenPos().toPoint())
+            return
+        if event.button() != QtCore.Qt.MouseButton.LeftButton:
+            return
+        index = self.points.point_at(data_pos.x(), data_pos.y(), view_box.viewPixelSize())
+        self.point_clicked.emit(-1 if index is None else int(index))
+
+    def pixel_to_data(self, pixel: QtCore.QPointF) -> QtCore.QPointF:
+        """Map a position in the plot widget's coordinates to data coordinates."""
+        scene_pos = self.plot_widget.mapToScene(pixel.toPoint())
+        return self.plot_item.vb.mapSceneToView(scene_pos)
+
+    def data_to_pixel(self, x: float, y: float) -> QtCore.QPoint:
+        """Map data coordinates to a position in the plot widget (for tests and tooltips)."""
+        scene_pos = self.plot_item.vb.mapViewToScene(QtCore.QPointF(x, y))
+        return self.plot_widget.mapFromScene(scene_pos)

@@ -1,0 +1,51 @@
+"""F1: a sheet of every keyboard shortcut, built from the window's actions."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+
+class ShortcutSheet(QtWidgets.QDialog):
+    """A table of actions and their keys (always in step with the actions themselves)."""
+
+    def __init__(
+        self, actions: dict[str, QtGui.QAction], parent: QtWidgets.QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("shortcut_sheet")
+        self.setWindowTitle("Keyboard shortcuts")
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        rows = [
+            (action.text().replace("&", "").rstrip("."), self._keys(action), action.toolTip())
+            for action in actions.values()
+            if action.shortcuts()
+        ]
+        self.table = QtWidgets.QTableWidget(len(rows), 2)
+        self.table.setObjectName("shortcut_table")
+        self.table.setHorizontalHeaderLabels(["Action", "Keys"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
+        for row, (name, keys, tip) in enumerate(rows):
+            name_item = QtWidgets.QTableWidgetItem(name)
+            name_item.setToolTip(tip)
+            keys_item = QtWidgets.QTableWidgetItem(keys)
+            font = keys_item.font()
+            font.setBold(True)
+            keys_item.setFont(font)
+            self.table.setItem(row, 0, name_item)
+            self.table.setItem(row, 1, keys_item)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(460, 560)
+
+    @staticmethod
+    def _keys(action: QtGui.QAction) -> str:
+        return "  or  ".join(
+            key.toString(QtGui.QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts()
+        )
