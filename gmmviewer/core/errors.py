@@ -25,3 +25,7 @@ class ParameterFileError(ParameterError):
 
 class SessionError(GMMViewerError, RuntimeError):
     """An operation on an :class:`~gmmviewer.core.session.EMSession` is not valid now."""
+
+
+class Cancelled(GMMViewerError):
+    """Long work was stopped on request (not an error to show the user)."""

@@ -163,3 +163,31 @@ def mixture_log_density(
     for rows, buffers in weighted_log_prob_chunks(X, params, chunk_size):
         out[rows] = normalize_chunk(buffers)
     return out
+
+
+def explain_point(x: np.ndarray, params: GMMParams) -> dict[str, np.ndarray]:
+    """The E-step for one sample, term by term, for the point inspector.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_features,)
+    params : GMMParams
+
+    Returns
+    -------
+    dict with arrays of shape (n_components,)
+        ``weights`` (pi_k), ``log_density`` (log N(x | mu_k, Sigma_k)),
+        ``weighted`` (pi_k N(x | mu_k, Sigma_k), may underflow to 0),
+        ``log_weighted`` and ``responsibilities`` (computed in log space).
+    """
+    weighted, _ = weighted_log_prob(np.asarray(x, dtype=float).reshape(1, -1), params)
+    log_weighted = weighted[:, 0]
+    log_norm = float(logsumexp_components(weighted)[0])
+    logw = np.log(np.maximum(params.weights, np.finfo(float).tiny))
+    return {
+        "weights": np.array(params.weights),
+        "log_density": log_weighted - logw,
+        "log_weighted": log_weighted,
+        "weighted": np.exp(log_weighted),
+        "responsibilities": np.exp(log_weighted - log_norm),
+    }

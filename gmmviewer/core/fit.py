@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gmmviewer.core.dataset import Dataset
-from gmmviewer.core.errors import ParameterError
+from gmmviewer.core.errors import Cancelled, ParameterError
 from gmmviewer.core.gaussian import check_covariance_type
 from gmmviewer.core.initialization import check_n_components, initialize
 from gmmviewer.core.mstep import SufficientStatistics, estimate_parameters
@@ -141,6 +141,7 @@ def fit(
     reg_covar: float = DEFAULT_REG_COVAR,
     callback: Callable[[int, float], None] | None = None,
     keep_history: bool = True,
+    should_stop: Callable[[], bool] | None = None,
 ) -> FitResult:
     """Fit a Gaussian mixture by EM until scikit-learn's convergence rule is met.
 
@@ -164,10 +165,17 @@ def fit(
         ``callback(iteration, mean_log_likelihood)`` after every iteration, for progress.
     keep_history : bool
         Keep the parameters of every iteration in ``history``.
+    should_stop : callable, optional
+        Checked before every iteration; returning True abandons the fit.
 
     Returns
     -------
     FitResult
+
+    Raises
+    ------
+    Cancelled
+        When ``should_stop`` asked for it.
 
     Examples
     --------
@@ -211,6 +219,8 @@ def fit(
     converged = False
     n_iter = 0
     for n_iter in range(1, int(max_iter) + 1):
+        if should_stop is not None and should_stop():
+            raise Cancelled("the fit was cancelled")
         previous_lower_bound = lower_bound
         log_likelihood, stats = expectation_pass(data, params)
         assert stats is not None

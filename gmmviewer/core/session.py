@@ -286,6 +286,24 @@ class EMSession:
         """The seed of the last :meth:`reinitialize`."""
         return self._seed
 
+    def fit_settings(self) -> dict[str, object]:
+        """The settings a headless fit needs to behave like this session.
+
+        Returns
+        -------
+        dict
+            ``covariance_type``, ``init``, ``seed``, ``tol``, ``max_iter``, ``reg_covar``:
+            keyword arguments for :func:`gmmviewer.fit` and the scans built on it.
+        """
+        return {
+            "covariance_type": self.covariance_type,
+            "init": self._init,
+            "seed": self._seed,
+            "tol": self._tol,
+            "max_iter": self._max_iter,
+            "reg_covar": self._reg_covar,
+        }
+
     # ============================================================= half-steps
     def prepare(self) -> PreparedStep:
         """Compute the next half-step without committing it (safe on a worker thread).

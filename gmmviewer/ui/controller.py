@@ -14,12 +14,25 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6 import QtCore, QtGui
 
+from gmmviewer.core.comparison import adjusted_rand_index, compare_with_truth, match_components
 from gmmviewer.core.errors import GMMViewerError
-from gmmviewer.core.estep import weighted_log_prob
+from gmmviewer.core.estep import explain_point, weighted_log_prob
+from gmmviewer.core.kmeans import KMeansResult, kmeans
+from gmmviewer.core.model_selection import ModelScore
+from gmmviewer.core.restarts import RestartRun, best_run, run_restarts
 from gmmviewer.core.session import EMSession
-from gmmviewer.ui.colours import blend, component_colours
+from gmmviewer.ui.background import BackgroundJob
+from gmmviewer.ui.colours import NEUTRAL_GREY, blend, component_colours
+from gmmviewer.ui.compare_panel import ComparePanel
 from gmmviewer.ui.controls import ControlPanel, ModelSettings
-from gmmviewer.ui.geometry import contour_levels, density_grid, marginal
+from gmmviewer.ui.geometry import (
+    contour_levels,
+    density_grid,
+    marginal,
+    nearest_centre_grid,
+    voronoi_edges,
+)
+from gmmviewer.ui.inspector import PointInspector
 from gmmviewer.ui.nll_view import NllCurve, NllView
 from gmmviewer.ui.scatter_view import ScatterView
 from gmmviewer.ui.status_view import StatusView
@@ -27,6 +40,8 @@ from gmmviewer.ui.step_runner import StepRunner
 
 #: Up to this many samples a drag updates the session live; above it, when released.
 LIVE_DRAG_SAMPLES = 50_000
+#: N x K above which k-means runs on a worker thread.
+ASYNC_KMEANS_WORK = 200_000
 
 DEFAULT_SPEED = 4.0
 
@@ -43,6 +58,8 @@ class Views:
     controls: ControlPanel
     status: StatusView
     actions: dict[str, QtGui.QAction]
+    inspector: PointInspector | None = None
+    compare: ComparePanel | None = None
 
 
 class Controller(QtCore.QObject):
@@ -66,6 +83,9 @@ class Controller(QtCore.QObject):
     session_replaced = QtCore.Signal()
     running_changed = QtCore.Signal(bool)
     refreshed = QtCore.Signal()
+    work_started = QtCore.Signal(str, int)  # what, how many items
+    work_progressed = QtCore.Signal(int, str)  # items done, what just finished
+    work_finished = QtCore.Signal(str)  # the outcome, one line
 
     def __init__(
         self,
@@ -93,6 +113,20 @@ class Controller(QtCore.QObject):
         self.runner.finished.connect(self._on_step_finished)
         self.runner.failed.connect(self._on_step_failed)
         self.runner.busy_changed.connect(self._on_busy_changed)
+        self.inspected: int | None = None
+        self.show_kmeans = False
+        self._kmeans: KMeansResult | None = None
+        self._kmeans_key: object | None = None
+        self._comparison_key: object | None = None
+        self.restart_runs: list[RestartRun] = []
+        self._restart_total = 0
+        self.kmeans_job = BackgroundJob(self)
+        self.kmeans_job.progressed.connect(self._on_kmeans_result)
+        self.kmeans_job.failed.connect(self._report_error)
+        self.restart_job = BackgroundJob(self)
+        self.restart_job.progressed.connect(self._on_restart_run)
+        self.restart_job.finished.connect(self._on_restarts_finished)
+        self.restart_job.failed.connect(self._report_error)
         self._run_timer = QtCore.QTimer(self)
         self._run_timer.setSingleShot(True)
         self._run_timer.timeout.connect(self._run_tick)
@@ -103,6 +137,7 @@ class Controller(QtCore.QObject):
         """The one place where view signals are wired to the controller."""
         pairs = [
             (self.views.scatter.mean_dragged, self.on_mean_dragged),
+            (self.views.scatter.point_clicked, self.inspect_point),
             (self.views.nll.entry_clicked, self.go_to),
             (self.views.controls.model_changed, self.apply_model_settings),
             (self.views.controls.tolerance_changed, self.set_tolerance),
@@ -128,6 +163,10 @@ class Controller(QtCore.QObject):
         self._shown_params = None
         self._contour_params = None
         self._truth_nll = self._compute_truth_nll(session)
+        self.inspected = None
+        self._kmeans, self._kmeans_key, self._comparison_key = None, None, None
+        self.restart_runs = []
+        self.views.nll.show_restarts([])
         session.changed.connect(self._on_session_changed)
         self.views.controls.set_k_limit(session.n_samples)
         self._show_data()
@@ -142,7 +181,11 @@ class Controller(QtCore.QObject):
         self._shut_down = True
         self.pause()
         self.runner.cancel()
+        self.restart_job.cancel()
+        self.kmeans_job.cancel()
         self.runner.wait()
+        self.restart_job.wait()
+        self.kmeans_job.wait()
         if self.session is not None:
             self.session.changed.disconnect(self._on_session_changed)
         self._connect_views(False)
@@ -182,6 +225,10 @@ class Controller(QtCore.QObject):
                 None if resp is None else blend(resp, colours, session.n_samples)
             )
         self._refresh_contours()
+        self._refresh_inspector()
+        self._refresh_comparison()
+        if self.show_kmeans:
+            self._update_kmeans()
         self.views.nll.show_curve(
             NllCurve.from_history(session.history, session.position, self._truth_nll)
         )
@@ -216,6 +263,52 @@ class Controller(QtCore.QObject):
         (x0, x1), (y0, y1) = self._data_extent()
         xs, ys, log_density = density_grid(session.params, (x0, x1), (y0, y1), dims=self.dims)
         self.views.scatter.show_density(xs, ys, np.exp(log_density), contour_levels(log_density))
+
+    def _refresh_inspector(self) -> None:
+        inspector = self.views.inspector
+        session = self.session
+        if inspector is None or session is None:
+            return
+        index = self.inspected
+        if index is None or not 0 <= index < session.n_samples:
+            inspector.clear()
+            self.views.scatter.highlight_point(None)
+            return
+        source = session.state.resp_params
+        note = ""
+        if source is None:
+            source = session.params
+            note = "No E-step yet: these are the responsibilities the next E-step will give."
+        elif source is not session.params:
+            note = (
+                "From the parameters of the last E-step; the M-step has moved the components since."
+            )
+        dataset = session.dataset
+        x_display = session.X[index] * dataset.scale + dataset.offset
+        terms = explain_point(session.X[index], source)
+        colours = component_colours(source.n_components)
+        inspector.show_point(index, x_display, dataset.columns, terms, colours, note)
+        self.views.scatter.highlight_point(index)
+
+    def _refresh_comparison(self) -> None:
+        compare = self.views.compare
+        session = self.session
+        if compare is None or session is None:
+            return
+        dataset = session.dataset
+        truth = dataset.truth
+        if truth is None or truth.n_features != session.n_features:
+            compare.show_truth(None, None, None)
+            return
+        key = (session.params, session.state.resp_params)
+        if key == self._comparison_key:
+            return
+        self._comparison_key = key
+        hard = session.hard_assignments()
+        comparison = compare_with_truth(
+            dataset.to_data_units(session.params), truth, hard, dataset.labels
+        )
+        compare.show_truth(comparison, session.nll, self._truth_nll)
 
     def _data_extent(self) -> tuple[tuple[float, float], tuple[float, float]]:
         assert self.session is not None
@@ -486,3 +579,166 @@ class Controller(QtCore.QObject):
             self.views.scatter.show_truth(means, covariances)
         else:
             self.views.scatter.show_truth(None, None)
+
+    # ----------------------------------------------------------- point inspector
+    def inspect_point(self, index: int) -> None:
+        """Show one data point in the inspector (-1 clears the selection)."""
+        self.inspected = None if index < 0 else int(index)
+        self._refresh_inspector()
+
+    # ----------------------------------------------------------- k-means
+    def set_kmeans_visible(self, visible: bool) -> None:
+        """k-means with the same K over the EM result, on or off."""
+        self.show_kmeans = visible
+        if not visible:
+            self.views.scatter.show_kmeans(None)
+            if self.views.compare is not None:
+                self.views.compare.show_kmeans(
+                    "k-means gives every point to its nearest centre (hard, round "
+                    "clusters); EM shares each point between components by their densities."
+                )
+            return
+        self._update_kmeans()
+
+    def _update_kmeans(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        seed = session.seed if session.seed is not None else 0
+        key = (session.dataset, session.n_components, seed)
+        if key == self._kmeans_key:
+            self._push_kmeans()
+            return
+        self._kmeans_key = key
+        self._kmeans = None
+        X, k = session.X, session.n_components
+        if session.n_samples * k < ASYNC_KMEANS_WORK:
+            self._on_kmeans_result((key, kmeans(X, k, seed=seed)))
+            return
+        if self.views.compare is not None:
+            self.views.compare.show_kmeans(f"Running k-means on {session.n_samples:,} points...")
+        self.kmeans_job.cancel()
+        self.kmeans_job.wait()
+
+        def work(should_stop):
+            yield key, kmeans(X, k, seed=seed)
+
+        self.kmeans_job.start(work)
+
+    def _on_kmeans_result(self, keyed: tuple[object, KMeansResult]) -> None:
+        key, result = keyed
+        if key != self._kmeans_key:
+            return  # a result for data or a K that is no longer shown
+        self._kmeans = result
+        if self.show_kmeans:
+            self._push_kmeans()
+
+    def _push_kmeans(self) -> None:
+        session, result = self.session, self._kmeans
+        if session is None or result is None or len(result.centres) != session.n_components:
+            return
+        # Colour each k-means cluster like the EM component it corresponds to.
+        matching = match_components(result.centres, session.params.means)
+        palette = component_colours(session.n_components)
+        colours = np.array(
+            [palette[m] if m >= 0 else NEUTRAL_GREY for m in matching], dtype=np.uint8
+        )
+        (x0, x1), (y0, y1) = self._data_extent()
+        # Regions reach well past the data so panning does not show their edge.
+        extent = ((2 * x0 - x1, 2 * x1 - x0), (2 * y0 - y1, 2 * y1 - y0))
+        centres = result.centres[:, list(self.dims)]
+        labels = nearest_centre_grid(centres, extent, resolution=480)
+        edges = voronoi_edges(centres, extent)
+        self.views.scatter.show_kmeans(centres, labels, extent, colours, edges)
+        if self.views.compare is None:
+            return
+        text = (
+            f"k-means with K = {session.n_components} (seed {session.seed}): inertia "
+            f"{result.inertia:,.4g} after {result.n_iter} iterations."
+        )
+        hard = session.hard_assignments()
+        if hard is not None:
+            agreement = float(np.mean(matching[result.labels] == hard))
+            ari = adjusted_rand_index(hard, result.labels)
+            text += (
+                f"<br>Against EM's hard assignment: adjusted Rand index <b>{ari:.3f}</b>; "
+                f"{100 * agreement:.1f}% of points in corresponding clusters."
+            )
+        if session.n_features > 2:
+            text += "<br>Regions are nearest-centre cells in the plane shown."
+        self.views.compare.show_kmeans(text)
+
+    # ----------------------------------------------------------- restarts
+    @property
+    def long_work_running(self) -> bool:
+        """True while restarts (or k-means) run in the background."""
+        return self.restart_job.running
+
+    def run_restarts(self, n_restarts: int) -> bool:
+        """Fit from ``n_restarts`` seeds in the background; keep the best (as ``n_init``)."""
+        session = self.session
+        if session is None or self.restart_job.running or not self._can_step():
+            return False
+        first = session.seed if session.seed is not None else 0
+        seeds = list(range(first, first + int(n_restarts)))
+        X, k = session.X, session.n_components
+        settings = session.fit_settings()
+        del settings["seed"]  # each restart brings its own
+        self.restart_runs = []
+        self._restart_total = len(seeds)
+        self.views.nll.show_restarts([])
+
+        def work(should_stop):
+            return run_restarts(X, k, seeds, should_stop=should_stop, **settings)
+
+        self.restart_job.start(work)
+        self.work_started.emit("Restarts", len(seeds))
+        return True
+
+    def cancel_long_work(self) -> None:
+        """Cancel restarts in progress (runs already done are kept)."""
+        self.restart_job.cancel()
+
+    def _on_restart_run(self, run: RestartRun) -> None:
+        self.restart_runs.append(run)
+        self.views.nll.show_restarts(
+            [
+                (
+                    np.array([record.iteration for record in r.result.history], dtype=float),
+                    np.array([-record.log_likelihood for record in r.result.history]),
+                )
+                for r in self.restart_runs
+            ]
+        )
+        self.work_progressed.emit(
+            len(self.restart_runs),
+            f"seed {run.seed}: NLL {-run.result.log_likelihood:,.2f} after "
+            f"{run.result.n_iter} iterations",
+        )
+
+    def _on_restarts_finished(self, completed: bool) -> None:
+        best = best_run(self.restart_runs)
+        session = self.session
+        if best is None or session is None:
+            self.work_finished.emit("Restarts cancelled before any run finished.")
+            return
+        done = len(self.restart_runs)
+        outcome = "" if completed else f" (cancelled after {done} of {self._restart_total})"
+        self.work_finished.emit(
+            f"Kept seed {best.seed}: NLL {-best.result.log_likelihood:,.2f}, the best of "
+            f"{done} runs{outcome}."
+        )
+        # The best run becomes the session's own, replayed half-step by half-step.
+        if self._guarded(lambda: session.reinitialize(seed=best.seed)):
+            self.run()
+
+    # ----------------------------------------------------------- model selection
+    def use_model(self, score: ModelScore) -> None:
+        """Start from a model chosen by model selection."""
+        if self.session is None or not self._can_step():
+            return
+        description = (
+            f"model selection: K = {score.n_components}, {score.covariance_type} "
+            f"(BIC {score.bic:,.1f})"
+        )
+        self._guarded(lambda: self.session.set_params(score.params, description))

@@ -80,9 +80,17 @@ class ControlPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self._step_group(actions))
-        layout.addWidget(self._model_group())
-        layout.addWidget(self._run_group())
-        layout.addStretch(1)
+        # The step buttons stay in sight; settings, inspector and comparisons share tabs.
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.setObjectName("side_tabs")
+        settings = QtWidgets.QWidget()
+        settings_layout = QtWidgets.QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 4, 0, 0)
+        settings_layout.addWidget(self._model_group())
+        settings_layout.addWidget(self._run_group())
+        settings_layout.addStretch(1)
+        self.tabs.addTab(settings, "Model")
+        layout.addWidget(self.tabs, 1)
 
     # ---------------------------------------------------------------- layout
     def _step_group(self, actions: dict[str, QtGui.QAction]) -> QtWidgets.QGroupBox:
@@ -217,6 +225,14 @@ class ControlPanel(QtWidgets.QWidget):
         self.reg_spin.setValue(reg_covar)
         self.speed_spin.setValue(speed)
         del blockers
+
+    def add_tab(self, widget: QtWidgets.QWidget, title: str) -> None:
+        """Add a page beside the Model settings."""
+        self.tabs.addTab(widget, title)
+
+    def show_tab(self, widget: QtWidgets.QWidget) -> None:
+        """Bring a page to the front."""
+        self.tabs.setCurrentWidget(widget)
 
     def set_k_limit(self, n_samples: int) -> None:
         """K can be at most the number of data points."""

@@ -93,3 +93,76 @@ def contour_levels(log_density: np.ndarray, n_levels: int = 6) -> np.ndarray:
     """
     peak = float(np.max(log_density))
     return np.exp(peak + np.linspace(np.log(1e-3), np.log(0.7), n_levels))
+
+
+def nearest_centre_grid(
+    centres: np.ndarray,
+    extent: tuple[tuple[float, float], tuple[float, float]],
+    resolution: int = 240,
+) -> np.ndarray:
+    """Index of the nearest centre at every point of a grid: Voronoi cells as an image.
+
+    Parameters
+    ----------
+    centres : ndarray of shape (K, 2)
+    extent : ((x0, x1), (y0, y1))
+    resolution : int
+
+    Returns
+    -------
+    labels : ndarray of shape (resolution, resolution), int
+        ``labels[row, column]``, row 0 at ``y0`` and column 0 at ``x0``.
+    """
+    (x0, x1), (y0, y1) = extent
+    xs = np.linspace(x0, x1, resolution)
+    ys = np.linspace(y0, y1, resolution)
+    grid_y, grid_x = np.meshgrid(ys, xs, indexing="ij")
+    distances = (grid_x[..., None] - centres[:, 0]) ** 2 + (grid_y[..., None] - centres[:, 1]) ** 2
+    return np.argmin(distances, axis=2)
+
+
+def voronoi_edges(
+    centres: np.ndarray,
+    extent: tuple[tuple[float, float], tuple[float, float]],
+    samples: int = 4000,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The boundaries between nearest-centre regions, as straight segments.
+
+    Each boundary lies on the perpendicular bisector of two centres, where those two are
+    the nearest; that part of the bisector is one segment (the cells are convex), found
+    by sampling the bisector across ``extent``. Works for any K, collinear centres
+    included.
+
+    Returns
+    -------
+    edges : list of (start, end), each an ndarray of shape (2,)
+    """
+    (x0, x1), (y0, y1) = extent
+    reach = 2.0 * np.hypot(x1 - x0, y1 - y0)
+    middle = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+    edges = []
+    k = len(centres)
+    for i in range(k):
+        for j in range(i + 1, k):
+            gap = centres[j] - centres[i]
+            length = np.hypot(*gap)
+            if length == 0:
+                continue
+            midpoint = (centres[i] + centres[j]) / 2
+            direction = np.array([-gap[1], gap[0]]) / length
+            # Sample the bisector around the point on it nearest the middle of the view.
+            anchor = midpoint + direction * np.dot(middle - midpoint, direction)
+            t = np.linspace(-reach, reach, samples)
+            points = anchor + t[:, None] * direction
+            distances = ((points[:, None, :] - centres[None]) ** 2).sum(axis=2)
+            own = distances[:, i]
+            others = np.delete(distances, [i, j], axis=1)
+            keep = (
+                np.ones(samples, dtype=bool)
+                if others.size == 0
+                else (own <= others.min(axis=1) * (1 + 1e-12))
+            )
+            if keep.any():
+                inside = np.flatnonzero(keep)
+                edges.append((points[inside[0]], points[inside[-1]]))
+    return edges

@@ -20,14 +20,20 @@ from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.objective import DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL
 from gmmviewer.core.paramfile import save_params
 from gmmviewer.core.session import EMSession
+from gmmviewer.core.snapshots import parse_iterations, snapshots
 from gmmviewer.core.synthetic import make_preset
+from gmmviewer.ui.background import BackgroundJob
+from gmmviewer.ui.compare_panel import ComparePanel
 from gmmviewer.ui.controller import DEFAULT_SPEED, Controller, Views
 from gmmviewer.ui.controls import ControlPanel
 from gmmviewer.ui.dialogs import CsvImportDialog, GenerateDialog
 from gmmviewer.ui.exporting import export_plot
+from gmmviewer.ui.inspector import PointInspector
+from gmmviewer.ui.model_selection_dialog import ModelSelectionDialog
 from gmmviewer.ui.nll_view import NllView
 from gmmviewer.ui.scatter_view import ScatterView
 from gmmviewer.ui.shortcut_sheet import ShortcutSheet
+from gmmviewer.ui.snapshots import render_strip
 from gmmviewer.ui.status_view import StatusView
 from gmmviewer.ui.theme import Theme, apply_to_application
 
@@ -36,7 +42,7 @@ DEMO_PRESET = "lecture"
 DEMO_SAMPLES = 600
 DEMO_DATA_SEED = 0
 DEMO_INIT = "random-means"
-DEMO_INIT_SEED = 3
+DEMO_INIT_SEED = 0
 
 SCALE_STEP = 1.15
 SCALE_RANGE = (0.6, 3.0)
@@ -74,7 +80,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.nll_view = NllView()
         self._create_actions()
         self.controls = ControlPanel(self.actions_by_name)
+        self.inspector = PointInspector()
+        self.compare = ComparePanel(self.actions_by_name["kmeans"])
+        self.controls.add_tab(self.inspector, "Inspect")
+        self.controls.add_tab(self.compare, "Compare")
         self.status_view = StatusView(self.statusBar())
+        self.model_dialog: ModelSelectionDialog | None = None
+        self.progress_dialog: QtWidgets.QProgressDialog | None = None
+        self.snapshot_job = BackgroundJob(self)
+        self.snapshot_job.progressed.connect(self._on_snapshots_ready)
+        self.snapshot_job.failed.connect(self.show_error)
+        self._snapshot_path = ""
         self._create_layout()
         self._create_menus()
         self.controller = Controller(
@@ -84,11 +100,17 @@ class MainWindow(QtWidgets.QMainWindow):
                 controls=self.controls,
                 status=self.status_view,
                 actions=self.actions_by_name,
+                inspector=self.inspector,
+                compare=self.compare,
             ),
             report_error=self.show_error,
             parent=self,
         )
         self.controller.session_replaced.connect(self._on_session_replaced)
+        self.controller.work_started.connect(self._on_work_started)
+        self.controller.work_progressed.connect(self._on_work_progressed)
+        self.controller.work_finished.connect(self._on_work_finished)
+        self.scatter.point_clicked.connect(self._on_point_clicked)
         self._connect_em_actions()
         self._restore_settings()
         self.apply_style()
@@ -241,6 +263,57 @@ class MainWindow(QtWidgets.QMainWindow):
             "Light ink on a dark background",
             checkable=True,
         )
+        self._action(
+            "bound",
+            "Lower bound (ELBO)",
+            self.nll_view.show_bound,
+            ("B",),
+            "Show -ELBO beside the NLL: the E-step closes the gap, the M-step lowers both",
+            checkable=True,
+        )
+        self._action(
+            "kmeans",
+            "k-means beside EM",
+            self._set_kmeans,
+            ("K",),
+            "Show k-means with the same K: its hard partition and nearest-centre regions",
+            checkable=True,
+        )
+        self._action(
+            "first",
+            "First half-step",
+            self._go_first,
+            ("Home",),
+            "Go to the start of this run on the timeline",
+        )
+        self._action("last", "Last half-step", self._go_last, ("End",), "Go to the end of this run")
+        self._action(
+            "clear_point",
+            "Clear the inspected point",
+            self._clear_point,
+            ("Escape",),
+        )
+        self._action(
+            "restarts",
+            "Restarts...",
+            self.run_restarts,
+            ("Ctrl+Shift+R",),
+            "Fit from several seeds, show every run's NLL and keep the best (n_init)",
+        )
+        self._action(
+            "model_selection",
+            "Model selection...",
+            self.show_model_selection,
+            ("Ctrl+M",),
+            "Fit K = 1..Kmax for each covariance type and compare BIC and AIC",
+        )
+        self._action(
+            "snapshots",
+            "Export snapshots...",
+            self.export_snapshots,
+            ("Ctrl+Shift+S",),
+            "Save small views after chosen iterations (0, 1, 2, 5, 20) as one PNG",
+        )
         self._action("shortcuts", "Keyboard shortcuts", self.show_shortcuts, ("F1",))
         self._action("about", "About gmmviewer", self.show_about)
 
@@ -298,6 +371,7 @@ class MainWindow(QtWidgets.QMainWindow):
                     "export_params",
                     "export_plot",
                     "export_nll",
+                    "snapshots",
                     None,
                     "quit",
                 ],
@@ -314,6 +388,12 @@ class MainWindow(QtWidgets.QMainWindow):
                     "forward",
                     "reset",
                     "reinitialize",
+                    None,
+                    "first",
+                    "last",
+                    None,
+                    "restarts",
+                    "model_selection",
                 ],
             ),
             (
@@ -322,6 +402,9 @@ class MainWindow(QtWidgets.QMainWindow):
                     "contours",
                     "truth",
                     "log_nll",
+                    "bound",
+                    "kmeans",
+                    "clear_point",
                     None,
                     "fit_view",
                     "full_screen",
@@ -574,6 +657,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setFont(font)
         self.scatter.apply_style(self.theme, self.scale)
         self.nll_view.apply_style(self.theme, self.scale)
+        self.inspector.apply_style(self.theme, self.scale)
         for button in self.controls.buttons.values():
             button.setMinimumHeight(int(34 * self.scale))
         with QtCore.QSignalBlocker(self.actions_by_name["dark_theme"]):
@@ -604,6 +688,131 @@ class MainWindow(QtWidgets.QMainWindow):
         seed = (session.seed or 0) + 1
         self.controller.reinitialize(seed=seed)
 
+    # ================================================================ lessons
+    def _set_kmeans(self, visible: bool) -> None:
+        self.controller.set_kmeans_visible(visible)
+        if visible:
+            self.controls.show_tab(self.compare)
+
+    def _on_point_clicked(self, index: int) -> None:
+        if index >= 0:
+            self.controls.show_tab(self.inspector)
+
+    def _clear_point(self) -> None:
+        self.controller.inspect_point(-1)
+
+    def _go_first(self) -> None:
+        curve = self.nll_view.curve
+        if curve is not None:
+            self.controller.go_to(int(curve.history_indices[0]))
+
+    def _go_last(self) -> None:
+        curve = self.nll_view.curve
+        if curve is not None:
+            self.controller.go_to(int(curve.history_indices[-1]))
+
+    def run_restarts(self, n_restarts: int | None = None) -> bool:
+        """EM > Restarts: ask how many, then fit them in the background."""
+        if n_restarts is None:
+            value, ok = QtWidgets.QInputDialog.getInt(
+                self,
+                "Restarts",
+                "Number of runs, each from its own seed (the best is kept):",
+                10,
+                2,
+                200,
+            )
+            if not ok:
+                return False
+            n_restarts = value
+        return self.controller.run_restarts(n_restarts)
+
+    def _on_work_started(self, what: str, total: int) -> None:
+        dialog = QtWidgets.QProgressDialog(f"{what}: 0 of {total}", "Cancel", 0, total, self)
+        dialog.setObjectName("progress_dialog")
+        dialog.setWindowTitle(what)
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self.controller.cancel_long_work)
+        dialog.setWindowModality(QtCore.Qt.WindowModality.NonModal)
+        dialog.show()
+        self.progress_dialog = dialog
+
+    def _on_work_progressed(self, done: int, text: str) -> None:
+        dialog = self.progress_dialog
+        if dialog is not None:
+            dialog.setValue(done)
+            dialog.setLabelText(f"{dialog.windowTitle()}: {done} of {dialog.maximum()} ({text})")
+
+    def _on_work_finished(self, text: str) -> None:
+        if self.progress_dialog is not None:
+            self.progress_dialog.close()
+            self.progress_dialog.deleteLater()
+            self.progress_dialog = None
+        self.statusBar().showMessage(text, 15000)
+
+    def show_model_selection(self) -> ModelSelectionDialog | None:
+        """EM > Model selection: a non-modal dialog on the current data."""
+        session = self.controller.session
+        if session is None:
+            return None
+        if self.model_dialog is not None:
+            self.model_dialog.close()
+            self.model_dialog.deleteLater()
+        dialog = ModelSelectionDialog(session, self)
+        dialog.model_chosen.connect(self.controller.use_model)
+        dialog.show()
+        self.model_dialog = dialog
+        return dialog
+
+    def export_snapshots(self, path: str | None = None, iterations: str | None = None) -> bool:
+        """File > Export snapshots: small views after chosen iterations, as one PNG."""
+        session = self.controller.session
+        if session is None or self.snapshot_job.running:
+            return False
+        if iterations is None:
+            text, ok = QtWidgets.QInputDialog.getText(
+                self, "Export snapshots", "After these iterations:", text="0, 1, 2, 5, 20"
+            )
+            if not ok:
+                return False
+            iterations = text
+        try:
+            wanted = parse_iterations(iterations)
+        except ValueError as error:
+            self.show_error(str(error))
+            return False
+        if not path:
+            path = self._save_path("Export snapshots", "snapshots.png", "PNG image (*.png)")
+            if not path:
+                return False
+        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            self.show_error(f"cannot write {path}: the folder does not exist")
+            return False
+        curve = self.nll_view.curve
+        start = session.history[int(curve.history_indices[0])].params if curve else session.params
+        X, tol, reg_covar = session.X, session.tol, session.reg_covar
+        self._snapshot_path = path
+
+        def work(should_stop):
+            yield snapshots(X, start, wanted, tol=tol, reg_covar=reg_covar)
+
+        self.snapshot_job.start(work)
+        return True
+
+    def _on_snapshots_ready(self, shots: list) -> None:
+        session = self.controller.session
+        if session is None:
+            return
+        dims = self.controller.dims
+        labels = (session.dataset.columns[dims[0]], session.dataset.columns[dims[1]])
+        image = render_strip(session.X, shots, dims, labels, self.scatter.view_range(), self.theme)
+        if image.save(self._snapshot_path, "PNG"):
+            self.statusBar().showMessage(f"Wrote {self._snapshot_path}", 5000)
+        else:
+            self.show_error(f"cannot write {self._snapshot_path}")
+
     # ================================================================ settings
     def _last_directory(self) -> str:
         return str(self.settings.value("files/last_directory", str(Path.home())))
@@ -619,6 +828,7 @@ class MainWindow(QtWidgets.QMainWindow):
             ("contours", "view/contours", False),
             ("truth", "view/truth", False),
             ("log_nll", "view/log_nll", False),
+            ("bound", "view/bound", False),
         ]:
             self.actions_by_name[name].setChecked(_bool(self.settings.value(key, default)))
         self.controller.set_truth_visible(self.actions_by_name["truth"].isChecked())
@@ -630,6 +840,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.setValue("view/contours", self.actions_by_name["contours"].isChecked())
         self.settings.setValue("view/truth", self.actions_by_name["truth"].isChecked())
         self.settings.setValue("view/log_nll", self.actions_by_name["log_nll"].isChecked())
+        self.settings.setValue("view/bound", self.actions_by_name["bound"].isChecked())
         self.settings.setValue("view/scale", self.scale)
         self.settings.setValue("view/theme", self.theme.name)
         self.settings.setValue("run/speed", self.controller.speed)
@@ -637,6 +848,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
+        if self.model_dialog is not None:
+            self.model_dialog.close()
+        self.snapshot_job.cancel()
+        self.snapshot_job.wait()
         self.controller.shutdown()
         super().closeEvent(event)
 

@@ -105,6 +105,8 @@ class NllView(QtWidgets.QWidget):
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
         self.plot_item.setMenuEnabled(False)
         self.plot_item.vb.setMenuEnabled(False)
+        # Iterations start at 0 and a run of one point should still show a sensible axis.
+        self.plot_item.vb.setLimits(xMin=-0.5, minXRange=2.5)
         self.readout = QtWidgets.QLabel()
         self.readout.setObjectName("nll_readout")
         self.readout.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -113,12 +115,24 @@ class NllView(QtWidgets.QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.readout)
         layout.addWidget(self.plot_widget, 1)
+        self.timeline = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.timeline.setObjectName("timeline")
+        self.timeline.setToolTip(
+            "Timeline: drag to move the whole view to any half-step of this run"
+        )
+        self.timeline.setPageStep(2)
+        # The arrow keys already step back and forward window-wide.
+        self.timeline.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.timeline.valueChanged.connect(self._on_timeline_moved)
+        layout.addWidget(self.timeline)
+        self.restart_curves: list[pg.PlotDataItem] = []
 
         self.past_curve = pg.PlotDataItem(symbol="o", symbolSize=6)
         self.future_curve = pg.PlotDataItem(symbol="o", symbolSize=5)
         self.elbo_curve = pg.PlotDataItem(symbol="t1", symbolSize=6)
-        self.nll_for_fill = pg.PlotCurveItem()
-        self.gap_fill = pg.FillBetweenItem(self.nll_for_fill, self.elbo_curve.curve)
+        # An unplotted copy of the NLL, the other edge of the shaded gap.
+        self.nll_for_fill = pg.PlotDataItem()
+        self.gap_fill = pg.FillBetweenItem(self.nll_for_fill.curve, self.elbo_curve.curve)
         self.current_marker = pg.ScatterPlotItem(size=16, symbol="o")
         self.converged_marker = pg.ScatterPlotItem(size=18, symbol="star")
         self.reference_line = pg.InfiniteLine(angle=0, movable=False)
@@ -142,12 +156,16 @@ class NllView(QtWidgets.QWidget):
         self._theme = Theme.light()
         self._scale = 1.0
         self._reference_shown = False
+        self._restart_data: list[tuple[np.ndarray, np.ndarray]] = []
         self.show_bound(False)
 
     # ---------------------------------------------------------------- state
     def show_curve(self, curve: NllCurve) -> None:
         """Draw the run; points after the current one (the redo branch) are faded."""
         self._curve = curve
+        with QtCore.QSignalBlocker(self.timeline):
+            self.timeline.setRange(0, max(0, len(curve.xs) - 1))
+            self.timeline.setValue(curve.current)
         xs, nll = curve.xs, self._transform(curve.nll, curve)
         past = slice(0, curve.current + 1)
         self.past_curve.setData(xs[past], nll[past])
@@ -169,6 +187,28 @@ class NllView(QtWidgets.QWidget):
             self.converged_marker.setData([], [])
         self._show_reference(curve)
         self._update_readout(curve)
+
+    def show_restarts(self, runs: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Faint NLL curves of other runs (restarts), as (iterations, nll) pairs."""
+        for item in self.restart_curves:
+            self.plot_item.removeItem(item)
+        self.restart_curves = []
+        pen = pg.mkPen(qcolor(self._theme.faded), width=1.2 * self._scale)
+        for xs, nll in runs:
+            values = self._transform_any(np.asarray(nll, float))
+            item = pg.PlotDataItem(np.asarray(xs, float), values, pen=pen)
+            item.setZValue(-5)
+            item.setToolTip("Another restart's NLL (the best run is kept)")
+            self.plot_item.addItem(item)
+            self.restart_curves.append(item)
+        self._restart_data = [(np.asarray(x, float), np.asarray(y, float)) for x, y in runs]
+
+    def _transform_any(self, values: np.ndarray) -> np.ndarray:
+        return values if self._curve is None else self._transform(values, self._curve)
+
+    def _on_timeline_moved(self, value: int) -> None:
+        if self._curve is not None and 0 <= value < len(self._curve.history_indices):
+            self.entry_clicked.emit(int(self._curve.history_indices[value]))
 
     def _show_reference(self, curve: NllCurve) -> None:
         wanted = curve.reference_nll is not None
@@ -212,9 +252,12 @@ class NllView(QtWidgets.QWidget):
         """Log y-axis (of NLL, or of NLL - min + 1 when some NLL is not positive)."""
         self._log_scale = enabled
         self.plot_item.setLogMode(y=enabled)
+        self.nll_for_fill.setLogMode(False, enabled)
         self._relabel()
         if self._curve is not None:
             self.show_curve(self._curve)
+        if self._restart_data:
+            self.show_restarts(self._restart_data)
 
     def show_bound(self, enabled: bool) -> None:
         """Show -ELBO and the shaded gap to the NLL (the KL divergence)."""
@@ -223,6 +266,16 @@ class NllView(QtWidgets.QWidget):
         self.gap_fill.setVisible(enabled)
         if self._curve is not None:
             self._update_readout(self._curve)
+
+    @property
+    def curve(self) -> NllCurve | None:
+        """The run shown."""
+        return self._curve
+
+    @property
+    def bound_shown(self) -> bool:
+        """True when -ELBO and the gap are drawn."""
+        return self._show_bound
 
     @property
     def log_scale(self) -> bool:

@@ -468,7 +468,7 @@ class PointCloudItem(pg.GraphicsObject):
     def _highlight_radius(self) -> float:
         if self._highlight is None:
             return 0.0
-        return max(self.point_diameter(), 6.0)
+        return max(self.point_diameter(), 7.0)
 
     def _paint_highlight(self, p: QtGui.QPainter, x: float, y: float, scale: float) -> None:
         if not (math.isfinite(x) and math.isfinite(y)):
@@ -478,10 +478,14 @@ class PointCloudItem(pg.GraphicsObject):
         radius = self._highlight_radius() * scale
         centre = QtCore.QPointF(x, y)
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        # A light halo outside a dark ring: one of them contrasts with any background.
-        p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-        p.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255, 230), 2.5 * scale))
-        p.drawEllipse(centre, radius + 2 * scale, radius + 2 * scale)
-        p.setPen(QtGui.QPen(QtGui.QColor(20, 20, 20), 1.5 * scale))
+        # The point itself, enlarged, inside a wide open ring with a gap: unlike the
+        # filled mean handles, it reads as "this point" and not as another component.
+        p.setPen(QtGui.QPen(QtGui.QColor(20, 20, 20), 1.2 * scale))
         p.setBrush(fill)
-        p.drawEllipse(centre, radius, radius)
+        p.drawEllipse(centre, 0.6 * radius, 0.6 * radius)
+        ring = 1.9 * radius
+        p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        p.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255, 230), 4.0 * scale))
+        p.drawEllipse(centre, ring, ring)
+        p.setPen(QtGui.QPen(QtGui.QColor(20, 20, 20), 2.0 * scale, QtCore.Qt.PenStyle.DashLine))
+        p.drawEllipse(centre, ring, ring)

@@ -72,6 +72,16 @@ class ScatterView(QtWidgets.QWidget):
         self.handles: list[MeanHandle] = []
         self.truth_curves: list[pg.PlotCurveItem] = []
         self.contours: list[pg.IsocurveItem] = []
+        self.kmeans_regions = pg.ImageItem()
+        self.kmeans_regions.setZValue(-10)
+        self.kmeans_regions.setVisible(False)
+        self.plot_item.addItem(self.kmeans_regions, ignoreBounds=True)
+        self.kmeans_edges = pg.PlotCurveItem(connect="pairs", antialias=True)
+        self.kmeans_edges.setZValue(2)
+        self.plot_item.addItem(self.kmeans_edges, ignoreBounds=True)
+        self.kmeans_centres = pg.ScatterPlotItem(symbol="x", size=16)
+        self.kmeans_centres.setZValue(15)
+        self.plot_item.addItem(self.kmeans_centres)
         self._component_colours = np.zeros((0, 3), dtype=np.uint8)
         self._covariances = np.zeros((0, 2, 2))
         self._theme = Theme.light()
@@ -126,6 +136,11 @@ class ScatterView(QtWidgets.QWidget):
                 outline = ellipse_points(means[index], covariances[index], n_std)
                 curve.setData(outline[:, 0], outline[:, 1])
                 curve.setPen(self._ellipse_pen(colour, n_std))
+                if n_std == 1.0:
+                    # A dark edge keeps the ellipse visible over points of its own colour.
+                    halo = qcolor(self._theme.handle_outline)
+                    halo.setAlpha(190)
+                    curve.setShadowPen(pg.mkPen(halo, width=4.5 * self._scale))
             handle = self.handles[index]
             # Pushing model state must not look like a user drag.
             with QtCore.QSignalBlocker(handle):
@@ -246,6 +261,57 @@ class ScatterView(QtWidgets.QWidget):
             contour.setZValue(3)
             self.plot_item.addItem(contour)
             self.contours.append(contour)
+
+    # ---------------------------------------------------------------- k-means
+    def show_kmeans(
+        self,
+        centres: np.ndarray | None,
+        labels: np.ndarray | None = None,
+        extent: tuple[tuple[float, float], tuple[float, float]] | None = None,
+        colours: np.ndarray | None = None,
+        edges: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    ) -> None:
+        """k-means centres (crosses) and the regions nearest each centre, or none.
+
+        Parameters
+        ----------
+        centres : ndarray of shape (K, 2)
+        labels : ndarray of shape (rows, columns), int
+            Nearest centre on a grid covering ``extent`` (row 0 at the bottom).
+        extent : ((x0, x1), (y0, y1))
+        colours : ndarray of shape (K, 3)
+            Colour of each k-means cluster.
+        edges : list of (start, end)
+            The boundaries between regions, drawn as exact straight lines.
+        """
+        if centres is None or labels is None or extent is None or colours is None:
+            self.kmeans_regions.setVisible(False)
+            self.kmeans_centres.setData([], [])
+            self.kmeans_edges.setData([], [])
+            return
+        rgba = np.zeros((*labels.shape, 4), dtype=np.uint8)
+        rgba[..., :3] = colours[labels]
+        rgba[..., 3] = 46
+        if edges:
+            points = np.array([point for edge in edges for point in edge])
+            self.kmeans_edges.setData(points[:, 0], points[:, 1])
+            self.kmeans_edges.setPen(
+                pg.mkPen(qcolor(self._theme.foreground), width=1.5 * self._scale)
+            )
+        else:
+            self.kmeans_edges.setData([], [])
+        (x0, x1), (y0, y1) = extent
+        self.kmeans_regions.setImage(rgba, levels=None, autoLevels=False)
+        self.kmeans_regions.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.kmeans_regions.setVisible(True)
+        brushes = [pg.mkBrush(QtGui.QColor(*map(int, c))) for c in colours]
+        self.kmeans_centres.setData(
+            centres[:, 0],
+            centres[:, 1],
+            brush=brushes,
+            pen=pg.mkPen(qcolor(self._theme.foreground), width=1.5),
+            size=16 * self._scale,
+        )
 
     def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """The visible data range, ((x0, x1), (y0, y1))."""

@@ -202,7 +202,17 @@ def test_highlight_draws_an_enlarged_point(plot, item):
     item.set_highlight(0)
     rgb = render(plot)
     assert_colour(colour_at(rgb, column, row), RED)
-    assert colour_at(rgb, column + 6, row).max() < 120  # the dark ring
+    # A dashed dark ring well outside the point (unlike the filled mean handles).
+    ring = 1.9 * max(item.point_diameter(), 7.0)
+    angles = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+    dark = [
+        colour_at(
+            rgb, int(round(column + ring * np.cos(a))), int(round(row + ring * np.sin(a)))
+        ).max()
+        < 120
+        for a in angles
+    ]
+    assert 10 < sum(dark) < 72  # dark dashes, with gaps
     item.set_highlight(None)
     assert_colour(colour_at(render(plot), column + 5, row), WHITE, tolerance=0)
     with pytest.raises(IndexError):

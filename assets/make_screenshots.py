@@ -1,0 +1,108 @@
+"""Render the README's screenshots offscreen: ``python assets/make_screenshots.py``.
+
+Each picture is the real window (or dialog) driven through its actions, so the
+screenshots show what a user sees. Settings go to a temporary file, not the user's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6 import QtCore, QtWidgets  # noqa: E402
+
+from gmmviewer.ui.app import create_application  # noqa: E402
+from gmmviewer.ui.main_window import MainWindow  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def settle(app: QtWidgets.QApplication, window: MainWindow) -> None:
+    """Let pending refreshes and the worker thread finish."""
+    for _ in range(50):
+        app.processEvents()
+        if not window.controller.runner.busy:
+            break
+        QtCore.QThread.msleep(20)
+    app.processEvents()
+
+
+def new_window(settings_path: str) -> MainWindow:
+    settings = QtCore.QSettings(settings_path, QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)
+    window.load_demo()
+    window.resize(1400, 900)
+    window.show()
+    return window
+
+
+def main_window_shot(app: QtWidgets.QApplication, settings_path: str) -> None:
+    window = new_window(settings_path)
+    for _ in range(3):
+        window.controller.step()
+        settle(app, window)
+    window.controller.e_step()
+    settle(app, window)
+    window.grab().save(str(HERE / "screenshot.png"))
+    window.close()
+
+
+def lesson_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
+    """The bound view with the inspector, k-means with ground truth, model selection."""
+    window = new_window(settings_path)
+    for _ in range(2):
+        window.controller.step()
+        settle(app, window)
+    window.controller.e_step()
+    settle(app, window)
+    window.actions_by_name["bound"].setChecked(True)
+    window.controller.inspect_point(123)
+    window.controls.show_tab(window.inspector)
+    settle(app, window)
+    window.grab().save(str(HERE / "inspector.png"))
+
+    window.controller.set_speed(100)
+    window.controller.run()
+    while window.controller.running or window.controller.runner.busy:
+        app.processEvents()
+        QtCore.QThread.msleep(10)
+    window.actions_by_name["kmeans"].setChecked(True)
+    window.actions_by_name["truth"].setChecked(True)
+    settle(app, window)
+    window.grab().save(str(HERE / "kmeans.png"))
+
+    dialog = window.show_model_selection()
+    dialog.k_max_spin.setValue(6)
+    dialog.start()
+    while dialog.job.running:
+        app.processEvents()
+        QtCore.QThread.msleep(20)
+    app.processEvents()
+    dialog.grab().save(str(HERE / "model_selection.png"))
+    dialog.close()
+
+    path = HERE / "snapshots.png"
+    window.export_snapshots(str(path), "0, 1, 2, 5, 20")
+    while window.snapshot_job.running:
+        app.processEvents()
+        QtCore.QThread.msleep(20)
+    app.processEvents()
+    window.close()
+
+
+def main() -> int:
+    app = create_application(sys.argv[:1])
+    with tempfile.TemporaryDirectory() as folder:
+        settings_path = str(Path(folder) / "settings.ini")
+        main_window_shot(app, settings_path)
+        lesson_shots(app, settings_path)
+    print(f"wrote the screenshots to {HERE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
