@@ -60,7 +60,7 @@ def lesson_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
     window.controller.e_step()
     settle(app, window)
     window.actions_by_name["bound"].setChecked(True)
-    window.controller.inspect_point(123)
+    window.analysis.inspect_point(123)
     window.controls.show_tab(window.inspector)
     settle(app, window)
     window.grab().save(str(HERE / "inspector.png"))
@@ -86,8 +86,8 @@ def lesson_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
     dialog.close()
 
     path = HERE / "snapshots.png"
-    window.export_snapshots(str(path), "0, 1, 2, 5, 20")
-    while window.snapshot_job.running:
+    window.files.export_snapshots(str(path), "0, 1, 2, 5, 20")
+    while window.files.snapshot_job.running:
         app.processEvents()
         QtCore.QThread.msleep(20)
     app.processEvents()

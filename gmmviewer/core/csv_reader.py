@@ -225,6 +225,7 @@ def load_csv(
         n_rows_read=n_read,
         n_rows_dropped=n_read - n_usable,
         index_column=index_column,
+        decimal=layout.decimal,
     )
     dataset = Dataset(
         X=values[usable] if n_usable < n_read else values,

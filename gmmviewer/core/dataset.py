@@ -34,6 +34,8 @@ class LoadReport:
         Rows dropped for missing or non-finite values in the selected columns.
     index_column : str or None
         A leading row-index column that was not fitted.
+    decimal : str
+        The decimal mark the numbers used.
     """
 
     delimiter: str | None = ","
@@ -43,6 +45,7 @@ class LoadReport:
     n_rows_read: int = 0
     n_rows_dropped: int = 0
     index_column: str | None = None
+    decimal: str = "."
 
     def summary(self) -> str:
         """One line: rows kept, rows dropped, columns skipped."""

@@ -23,6 +23,10 @@ class ParameterFileError(ParameterError):
     """A parameter file cannot be read or written."""
 
 
+class SessionFileError(GMMViewerError, ValueError):
+    """A saved session cannot be read or written, or its data file is missing or changed."""
+
+
 class SessionError(GMMViewerError, RuntimeError):
     """An operation on an :class:`~gmmviewer.core.session.EMSession` is not valid now."""
 

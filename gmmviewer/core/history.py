@@ -101,6 +101,16 @@ class History:
         self._states: list[SessionState] = [first]
         self._position = 0
 
+    @classmethod
+    def from_states(cls, states: list[SessionState], position: int) -> History:
+        """A history holding ``states`` with ``position`` current (to restore a saved one)."""
+        if not states:
+            raise ValueError("a history needs at least one state")
+        history = cls(states[0])
+        history._states = list(states)
+        history.move_to(position)
+        return history
+
     def __len__(self) -> int:
         return len(self._states)
 

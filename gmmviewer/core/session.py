@@ -122,6 +122,52 @@ class EMSession:
         first = self._initial_state(params, description)
         self._history = History(first)
 
+    @classmethod
+    def restore(
+        cls,
+        dataset: Dataset,
+        states: list[SessionState],
+        position: int,
+        settings: dict[str, object],
+    ) -> EMSession:
+        """A session continuing a saved history (see :mod:`gmmviewer.core.session_file`).
+
+        Parameters
+        ----------
+        dataset : Dataset
+        states : list of SessionState
+            The whole history, oldest first.
+        position : int
+            Index of the current state.
+        settings : dict
+            ``init``, ``seed``, ``tol``, ``max_iter``, ``reg_covar``.
+
+        Raises
+        ------
+        ParameterError
+            If a state's parameters do not fit the data or the settings are invalid.
+        """
+        session = cls.__new__(cls)
+        session._dataset = dataset
+        session._X = dataset.X
+        session._data_variance = float(np.mean(feature_variance(dataset.X)))
+        session.changed = Signal()
+        session._tol = _check_positive("tol", settings["tol"], allow_zero=True)
+        session._max_iter = _check_max_iter(settings["max_iter"])
+        session._reg_covar = _check_positive("reg_covar", settings["reg_covar"], allow_zero=True)
+        session._init = check_init_method(str(settings["init"]))
+        seed = settings["seed"]
+        session._seed = None if seed is None else int(seed)  # type: ignore[arg-type]
+        for state in states:
+            session._check_params(state.params)
+        session._resp = None
+        session._resp_for = None
+        session._entropy = 0.0
+        session._weighted = None
+        session._weighted_for = None
+        session._history = History.from_states(states, position)
+        return session
+
     # ================================================================ reading
     @property
     def dataset(self) -> Dataset:

@@ -8,7 +8,7 @@ import os
 from pyqtgraph.exporters import ImageExporter
 
 from gmmviewer.core.errors import GMMViewerError
-from gmmviewer.ui.svg_export import scatter_svg
+from gmmviewer.ui.svg_export import plot_svg
 
 
 class ExportError(GMMViewerError):
@@ -16,7 +16,7 @@ class ExportError(GMMViewerError):
 
 
 def export_plot(view: object, path: str | os.PathLike[str], width: int = 1600) -> None:
-    """Write a :class:`~gmmviewer.ui.scatter_view.ScatterView` as PNG (``width`` pixels
+    """Write a plot view (scatter or histogram) as PNG (``width`` pixels
     wide) or SVG, chosen by the extension.
 
     Raises
@@ -44,6 +44,6 @@ def export_plot(view: object, path: str | os.PathLike[str], width: int = 1600) -
         return
     try:
         with open(path, "w", encoding="utf-8") as stream:
-            stream.write(scatter_svg(view))
+            stream.write(plot_svg(view))
     except OSError as error:
         raise ExportError(f"cannot write {path}: {error.strerror or error}") from None

@@ -12,6 +12,22 @@ from gmmviewer.core.estep import mixture_log_density
 from gmmviewer.core.params import GMMParams
 
 
+def data_extent(values: np.ndarray, margin: float = 0.15) -> tuple[tuple[float, float], ...]:
+    """The range of each column, widened by ``margin`` of its width on each side.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples, n_columns)
+
+    Returns
+    -------
+    extent : tuple of (low, high), one per column
+    """
+    low, high = values.min(axis=0), values.max(axis=0)
+    pad = margin * np.maximum(high - low, 1e-9)
+    return tuple((float(a - p), float(b + p)) for a, b, p in zip(low, high, pad, strict=True))
+
+
 def ellipse_points(
     mean: np.ndarray, covariance: np.ndarray, n_std: float = 1.0, n_points: int = 97
 ) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gmmviewer.ui.geometry import ellipse_points
+from gmmviewer.ui.geometry import data_extent, ellipse_points, nearest_centre_grid, voronoi_edges
 from gmmviewer.ui.points_item import PointCloudItem
 from gmmviewer.ui.theme import Theme, qcolor
 
@@ -86,14 +86,17 @@ class ScatterView(QtWidgets.QWidget):
         self._covariances = np.zeros((0, 2, 2))
         self._theme = Theme.light()
         self._scale = 1.0
+        self._extent: tuple[tuple[float, float], ...] = ((0.0, 1.0), (0.0, 1.0))
         self.plot_item.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
     # ------------------------------------------------------------------ data
-    def set_data(self, xy: np.ndarray, x_label: str, y_label: str) -> None:
-        """Show new data points (shape (N, 2)) and fit the view to them."""
-        self.points.set_points(np.asarray(xy, dtype=float))
-        self.plot_item.setLabel("bottom", x_label)
-        self.plot_item.setLabel("left", y_label)
+    def set_data(self, xy: np.ndarray, labels: tuple[str, ...]) -> None:
+        """Show new data points (shape (N, 2)) with their column names, and fit the view."""
+        xy = np.asarray(xy, dtype=float)
+        self.points.set_points(xy)
+        self.plot_item.setLabel("bottom", labels[0])
+        self.plot_item.setLabel("left", labels[1])
+        self._extent = data_extent(xy) if len(xy) else ((0.0, 1.0), (0.0, 1.0))
         self.fit_view()
 
     def fit_view(self) -> None:
@@ -209,7 +212,12 @@ class ScatterView(QtWidgets.QWidget):
         )
 
     # ----------------------------------------------------------------- truth
-    def show_truth(self, means: np.ndarray | None, covariances: np.ndarray | None) -> None:
+    def show_truth(
+        self,
+        means: np.ndarray | None,
+        covariances: np.ndarray | None,
+        weights: np.ndarray | None = None,
+    ) -> None:
         """Dashed 1- and 2-standard-deviation ellipses of the true components, or none."""
         for curve in self.truth_curves:
             self.plot_item.removeItem(curve)
@@ -263,35 +271,32 @@ class ScatterView(QtWidgets.QWidget):
             self.contours.append(contour)
 
     # ---------------------------------------------------------------- k-means
-    def show_kmeans(
-        self,
-        centres: np.ndarray | None,
-        labels: np.ndarray | None = None,
-        extent: tuple[tuple[float, float], tuple[float, float]] | None = None,
-        colours: np.ndarray | None = None,
-        edges: list[tuple[np.ndarray, np.ndarray]] | None = None,
-    ) -> None:
-        """k-means centres (crosses) and the regions nearest each centre, or none.
+    def show_kmeans(self, centres: np.ndarray | None, colours: np.ndarray | None = None) -> None:
+        """k-means centres (crosses) and the cells nearest each centre, or none.
 
         Parameters
         ----------
         centres : ndarray of shape (K, 2)
-        labels : ndarray of shape (rows, columns), int
-            Nearest centre on a grid covering ``extent`` (row 0 at the bottom).
-        extent : ((x0, x1), (y0, y1))
         colours : ndarray of shape (K, 3)
             Colour of each k-means cluster.
-        edges : list of (start, end)
-            The boundaries between regions, drawn as exact straight lines.
         """
-        if centres is None or labels is None or extent is None or colours is None:
+        if centres is None or colours is None:
             self.kmeans_regions.setVisible(False)
             self.kmeans_centres.setData([], [])
             self.kmeans_edges.setData([], [])
             return
+        (x0, x1), (y0, y1) = self._extent
+        # Cells reach well past the data so panning does not show their edge.
+        extent = ((2 * x0 - x1, 2 * x1 - x0), (2 * y0 - y1, 2 * y1 - y0))
+        labels = nearest_centre_grid(centres, extent, resolution=480)
         rgba = np.zeros((*labels.shape, 4), dtype=np.uint8)
         rgba[..., :3] = colours[labels]
         rgba[..., 3] = 46
+        (ex0, ex1), (ey0, ey1) = extent
+        self.kmeans_regions.setImage(rgba, levels=None, autoLevels=False)
+        self.kmeans_regions.setRect(QtCore.QRectF(ex0, ey0, ex1 - ex0, ey1 - ey0))
+        self.kmeans_regions.setVisible(True)
+        edges = voronoi_edges(centres, extent)
         if edges:
             points = np.array([point for edge in edges for point in edge])
             self.kmeans_edges.setData(points[:, 0], points[:, 1])
@@ -300,10 +305,6 @@ class ScatterView(QtWidgets.QWidget):
             )
         else:
             self.kmeans_edges.setData([], [])
-        (x0, x1), (y0, y1) = extent
-        self.kmeans_regions.setImage(rgba, levels=None, autoLevels=False)
-        self.kmeans_regions.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
-        self.kmeans_regions.setVisible(True)
         brushes = [pg.mkBrush(QtGui.QColor(*map(int, c))) for c in colours]
         self.kmeans_centres.setData(
             centres[:, 0],

@@ -46,7 +46,7 @@ def render_strip(
         view = ScatterView()
         view.resize(tile)
         view.apply_style(theme, 0.8)
-        view.set_data(xy, *labels)
+        view.set_data(xy, labels)
         means, covariances = marginal(shot.params, dims)
         colours = component_colours(shot.params.n_components)
         view.show_components(means, covariances, colours, shot.params.weights)

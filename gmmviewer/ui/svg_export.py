@@ -1,22 +1,23 @@
-"""A vector SVG of the scatter view, written from what the view shows.
+"""A vector SVG of a plot view, written from the items it shows.
 
 pyqtgraph 0.14's SVGExporter cannot parse the closed paths this Qt writes (pyqtgraph
 issue #3495), and Qt's QSvgGenerator misplaces pyqtgraph's clipped view box, so the
-drawing is rebuilt here: axes, grid, contours, true and fitted ellipses, means, legend
-and points. Up to :data:`VECTOR_POINT_LIMIT` points are written as circles; above it
-the point layer is embedded as one PNG image so the file stays a sensible size.
+drawing is rebuilt here: axes and grid, then every visible item of the view box in
+z-order (curves, lines, contours, means, markers, the k-means cells), then the legend.
+Up to :data:`VECTOR_POINT_LIMIT` data points are written as circles; above it the point
+layer is embedded as one PNG image so the file stays a sensible size.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
+from gmmviewer.ui.points_item import PointCloudItem
 from gmmviewer.ui.theme import qcolor
 
 VECTOR_POINT_LIMIT = 20_000
@@ -28,15 +29,15 @@ class _Frame:
 
     def __init__(
         self, x_range: tuple[float, float], y_range: tuple[float, float], size: QtCore.QSizeF
-    ):
+    ) -> None:
         self.x0, self.x1 = x_range
         self.y0, self.y1 = y_range
         self.width, self.height = float(size.width()), float(size.height())
 
-    def x(self, values: np.ndarray) -> np.ndarray:
+    def x(self, values: np.ndarray | float) -> np.ndarray:
         return MARGIN_LEFT + (np.asarray(values) - self.x0) / (self.x1 - self.x0) * self.width
 
-    def y(self, values: np.ndarray) -> np.ndarray:
+    def y(self, values: np.ndarray | float) -> np.ndarray:
         return MARGIN_TOP + (self.y1 - np.asarray(values)) / (self.y1 - self.y0) * self.height
 
 
@@ -46,27 +47,25 @@ def _colour(value: QtGui.QColor) -> str:
 
 def _stroke(pen: QtGui.QPen) -> str:
     colour = pen.color()
-    dash = ""
-    style = pen.style()
-    if style == QtCore.Qt.PenStyle.DashLine:
-        dash = ' stroke-dasharray="7 4"'
-    elif style == QtCore.Qt.PenStyle.DashDotLine:
-        dash = ' stroke-dasharray="8 3 2 3"'
-    elif style == QtCore.Qt.PenStyle.DotLine:
-        dash = ' stroke-dasharray="2 3"'
+    dash = {
+        QtCore.Qt.PenStyle.DashLine: ' stroke-dasharray="7 4"',
+        QtCore.Qt.PenStyle.DashDotLine: ' stroke-dasharray="8 3 2 3"',
+        QtCore.Qt.PenStyle.DotLine: ' stroke-dasharray="2 3"',
+    }.get(pen.style(), "")
+    if pen.style() == QtCore.Qt.PenStyle.NoPen:
+        return 'stroke="none"'
     return (
-        f'fill="none" stroke="{_colour(colour)}" stroke-opacity="{colour.alphaF():.3f}" '
+        f'stroke="{_colour(colour)}" stroke-opacity="{colour.alphaF():.3f}" '
         f'stroke-width="{max(pen.widthF(), 1.0):.2f}"{dash}'
     )
 
 
-def _polyline(frame: _Frame, x: np.ndarray, y: np.ndarray, pen: QtGui.QPen) -> str:
-    points = " ".join(f"{a:.2f},{b:.2f}" for a, b in zip(frame.x(x), frame.y(y), strict=True))
-    return f'<polyline points="{points}" {_stroke(pen)}/>'
+def _points_text(frame: _Frame, x: np.ndarray, y: np.ndarray) -> str:
+    return " ".join(f"{a:.2f},{b:.2f}" for a, b in zip(frame.x(x), frame.y(y), strict=True))
 
 
-def scatter_svg(view: object) -> str:
-    """The SVG document of a :class:`~gmmviewer.ui.scatter_view.ScatterView`'s plot."""
+def plot_svg(view: object) -> str:
+    """The SVG document of a scatter or histogram view's plot."""
     plot_item: pg.PlotItem = view.plot_item  # type: ignore[attr-defined]
     view_box = plot_item.vb
     (x0, x1), (y0, y1) = view_box.viewRange()
@@ -74,41 +73,163 @@ def scatter_svg(view: object) -> str:
     width = MARGIN_LEFT + frame.width + MARGIN_RIGHT
     height = MARGIN_TOP + frame.height + MARGIN_BOTTOM
     theme = view.theme  # type: ignore[attr-defined]
-    background = qcolor(theme.plot_background)
     ink = qcolor(theme.foreground)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.2f} {height:.2f}" font-family="DejaVu Sans, Arial, sans-serif">',
         "<title>gmmviewer plot</title>",
-        f'<rect width="100%" height="100%" fill="{_colour(background)}"/>',
+        f'<rect width="100%" height="100%" fill="{_colour(qcolor(theme.plot_background))}"/>',
         '<defs><clipPath id="plot-area">'
         f'<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{frame.width:.2f}" '
         f'height="{frame.height:.2f}"/></clipPath></defs>',
     ]
     parts.extend(_axes(plot_item, frame, ink))
     parts.append('<g clip-path="url(#plot-area)">')
-    for contour in view.contours:  # type: ignore[attr-defined]
-        parts.extend(_contour(contour, frame))
-    for curve in view.truth_curves:  # type: ignore[attr-defined]
-        x, y = curve.getData()
-        parts.append(_polyline(frame, x, y, curve.opts["pen"]))
-    parts.extend(_points(view.points, frame))  # type: ignore[attr-defined]
-    for curves in view.ellipses:  # type: ignore[attr-defined]
-        for curve in curves:
-            x, y = curve.getData()
-            parts.append(_polyline(frame, x, y, curve.opts["pen"]))
-    for handle in view.handles:  # type: ignore[attr-defined]
-        position = handle.pos()
-        radius = handle.scale / 2
-        parts.append(
-            f'<circle cx="{frame.x(position.x()):.2f}" cy="{frame.y(position.y()):.2f}" '
-            f'r="{radius:.2f}" fill="{_colour(handle.brush.color())}" '
-            f'stroke="{_colour(handle.pen.color())}" stroke-width="{handle.pen.widthF():.2f}"/>'
-        )
+    items = [item for item in view_box.addedItems if item.isVisible()]
+    for item in sorted(items, key=lambda item: item.zValue()):
+        parts.extend(_item(item, frame))
     parts.append("</g>")
-    parts.extend(_legend(view, ink, qcolor(theme.legend_background)))
+    parts.extend(_legend(view.legend, ink, qcolor(theme.legend_background)))  # type: ignore[attr-defined]
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _item(item: object, frame: _Frame) -> list[str]:
+    if isinstance(item, PointCloudItem):
+        return _points(item, frame)
+    if isinstance(item, pg.TargetItem):
+        position = item.pos()
+        return [
+            f'<circle cx="{float(frame.x(position.x())):.2f}" '
+            f'cy="{float(frame.y(position.y())):.2f}" r="{item.scale / 2:.2f}" '
+            f'fill="{_colour(item.brush.color())}" {_stroke(item.pen)}/>'
+        ]
+    if isinstance(item, pg.InfiniteLine):
+        value = float(item.value())
+        if abs(item.angle % 180) == 90:
+            x = float(frame.x(value))
+            ends = (x, MARGIN_TOP, x, MARGIN_TOP + frame.height)
+        else:
+            y = float(frame.y(value))
+            ends = (MARGIN_LEFT, y, MARGIN_LEFT + frame.width, y)
+        return [
+            f'<line x1="{ends[0]:.2f}" y1="{ends[1]:.2f}" x2="{ends[2]:.2f}" y2="{ends[3]:.2f}" '
+            f"{_stroke(item.pen)}/>"
+        ]
+    if isinstance(item, pg.IsocurveItem):
+        return _contour(item, frame)
+    if isinstance(item, pg.PlotCurveItem):
+        return _curve(item, frame)
+    if isinstance(item, pg.ScatterPlotItem):
+        return _markers(item, frame)
+    if isinstance(item, pg.ImageItem):
+        return _image(item, frame)
+    return []
+
+
+def _curve(curve: pg.PlotCurveItem, frame: _Frame) -> list[str]:
+    x, y = curve.getData()
+    if x is None or len(x) == 0:
+        return []
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if curve.opts.get("stepMode") in ("center", True) and len(x) == len(y) + 1:
+        x = np.repeat(x, 2)[1:-1]
+        y = np.repeat(y, 2)
+    pen = curve.opts["pen"]
+    parts = []
+    brush = curve.opts.get("brush")
+    level = curve.opts.get("fillLevel")
+    if brush is not None and level is not None:
+        fill = pg.mkBrush(brush).color()
+        outline = np.concatenate([[x[0]], x, [x[-1]]]), np.concatenate([[level], y, [level]])
+        parts.append(
+            f'<polygon points="{_points_text(frame, *outline)}" fill="{_colour(fill)}" '
+            f'fill-opacity="{fill.alphaF():.3f}" stroke="none"/>'
+        )
+    connect = curve.opts.get("connect")
+    if connect == "pairs":
+        for i in range(0, len(x) - 1, 2):
+            parts.append(
+                f'<polyline points="{_points_text(frame, x[i : i + 2], y[i : i + 2])}" '
+                f'fill="none" {_stroke(pen)}/>'
+            )
+        return parts
+    shadow = curve.opts.get("shadowPen")
+    if shadow is not None:
+        parts.append(
+            f'<polyline points="{_points_text(frame, x, y)}" fill="none" '
+            f"{_stroke(pg.mkPen(shadow))}/>"
+        )
+    parts.append(f'<polyline points="{_points_text(frame, x, y)}" fill="none" {_stroke(pen)}/>')
+    return parts
+
+
+def _contour(contour: pg.IsocurveItem, frame: _Frame) -> list[str]:
+    if contour.path is None:
+        contour.generatePath()
+    if contour.path is None:
+        return []
+    lines = []
+    for polygon in contour.path.toSubpathPolygons(contour.transform()):
+        points = np.array([[p.x(), p.y()] for p in polygon])
+        if len(points) > 1:
+            lines.append(
+                f'<polyline points="{_points_text(frame, points[:, 0], points[:, 1])}" '
+                f'fill="none" {_stroke(contour.pen)}/>'
+            )
+    return lines
+
+
+def _markers(scatter: pg.ScatterPlotItem, frame: _Frame) -> list[str]:
+    x, y = scatter.getData()
+    parts = []
+    for point, px, py in zip(scatter.points(), frame.x(x), frame.y(y), strict=False):
+        size = point.size() / 2
+        colour = point.brush().color()
+        outline = point.pen()
+        if point.symbol() == "x":
+            for dx in (-1, 1):
+                parts.append(
+                    f'<line x1="{px - size:.2f}" y1="{py - dx * size:.2f}" x2="{px + size:.2f}" '
+                    f'y2="{py + dx * size:.2f}" stroke="{_colour(outline.color())}" '
+                    f'stroke-width="5"/>'
+                )
+                parts.append(
+                    f'<line x1="{px - size:.2f}" y1="{py - dx * size:.2f}" x2="{px + size:.2f}" '
+                    f'y2="{py + dx * size:.2f}" stroke="{_colour(colour)}" stroke-width="3"/>'
+                )
+        else:
+            parts.append(
+                f'<circle cx="{px:.2f}" cy="{py:.2f}" r="{size:.2f}" fill="{_colour(colour)}" '
+                f"{_stroke(outline)}/>"
+            )
+    return parts
+
+
+def _png(image: QtGui.QImage) -> str:
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return base64.b64encode(bytes(buffer.data())).decode("ascii")
+
+
+def _image(item: pg.ImageItem, frame: _Frame) -> list[str]:
+    qimage = item.qimage if item.qimage is not None else None
+    if qimage is None:
+        item.render()
+        qimage = item.qimage
+    if qimage is None:
+        return []
+    rect = item.mapRectToParent(item.boundingRect())
+    left, right = frame.x(rect.left()), frame.x(rect.right())
+    top, bottom = frame.y(rect.bottom()), frame.y(rect.top())
+    # Row 0 of the image is at the bottom of the plot: flip it for SVG's downward y.
+    flipped = qimage.mirrored(False, True)
+    return [
+        f'<image x="{min(left, right):.2f}" y="{min(top, bottom):.2f}" '
+        f'width="{abs(right - left):.2f}" height="{abs(bottom - top):.2f}" '
+        f'preserveAspectRatio="none" href="data:image/png;base64,{_png(flipped)}"/>'
+    ]
 
 
 def _axes(plot_item: pg.PlotItem, frame: _Frame, ink: QtGui.QColor) -> list[str]:
@@ -122,36 +243,30 @@ def _axes(plot_item: pg.PlotItem, frame: _Frame, ink: QtGui.QColor) -> list[str]
         ("left", frame.y0, frame.y1, frame.height),
     ):
         axis = plot_item.getAxis(name)
-        for spacing, values in axis.tickValues(low, high, length):
-            labels = axis.tickStrings(values, 1.0, spacing)
-            for value, label in zip(values, labels, strict=True):
-                if name == "bottom":
-                    x = float(frame.x(value))
-                    parts.append(
-                        f'<line x1="{x:.2f}" y1="{top}" x2="{x:.2f}" y2="{bottom:.2f}" {grid}/>'
-                    )
-                    parts.append(
-                        f'<line x1="{x:.2f}" y1="{bottom:.2f}" x2="{x:.2f}" y2="{bottom + 5:.2f}" '
-                        f'stroke="{_colour(ink)}"/>'
-                    )
-                    parts.append(
-                        f'<text x="{x:.2f}" y="{bottom + 18:.2f}" text-anchor="middle" {text}>'
-                        f"{html.escape(label)}</text>"
-                    )
-                else:
-                    y = float(frame.y(value))
-                    parts.append(
-                        f'<line x1="{left}" y1="{y:.2f}" x2="{right:.2f}" y2="{y:.2f}" {grid}/>'
-                    )
-                    parts.append(
-                        f'<line x1="{left - 5}" y1="{y:.2f}" x2="{left}" y2="{y:.2f}" '
-                        f'stroke="{_colour(ink)}"/>'
-                    )
-                    parts.append(
-                        f'<text x="{left - 8}" y="{y + 4:.2f}" text-anchor="end" {text}>'
-                        f"{html.escape(label)}</text>"
-                    )
-            break  # the major ticks only
+        levels = axis.tickValues(low, high, length)
+        if not levels:
+            continue
+        spacing, values = levels[0]  # the major ticks only
+        labels = axis.tickStrings(values, 1.0, spacing)
+        for value, label in zip(values, labels, strict=True):
+            if name == "bottom":
+                x = float(frame.x(value))
+                parts += [
+                    f'<line x1="{x:.2f}" y1="{top}" x2="{x:.2f}" y2="{bottom:.2f}" {grid}/>',
+                    f'<line x1="{x:.2f}" y1="{bottom:.2f}" x2="{x:.2f}" y2="{bottom + 5:.2f}" '
+                    f'stroke="{_colour(ink)}"/>',
+                    f'<text x="{x:.2f}" y="{bottom + 18:.2f}" text-anchor="middle" {text}>'
+                    f"{html.escape(label)}</text>",
+                ]
+            else:
+                y = float(frame.y(value))
+                parts += [
+                    f'<line x1="{left}" y1="{y:.2f}" x2="{right:.2f}" y2="{y:.2f}" {grid}/>',
+                    f'<line x1="{left - 5}" y1="{y:.2f}" x2="{left}" y2="{y:.2f}" '
+                    f'stroke="{_colour(ink)}"/>',
+                    f'<text x="{left - 8}" y="{y + 4:.2f}" text-anchor="end" {text}>'
+                    f"{html.escape(label)}</text>",
+                ]
     parts.append(
         f'<rect x="{left}" y="{top}" width="{frame.width:.2f}" height="{frame.height:.2f}" '
         f'fill="none" stroke="{_colour(ink)}" stroke-width="1"/>'
@@ -169,49 +284,33 @@ def _axes(plot_item: pg.PlotItem, frame: _Frame, ink: QtGui.QColor) -> list[str]
     return parts
 
 
-def _contour(contour: pg.IsocurveItem, frame: _Frame) -> Iterable[str]:
-    if contour.path is None:
-        contour.generatePath()
-    if contour.path is None:
+def _points(points: PointCloudItem, frame: _Frame) -> list[str]:
+    xy = points.positions()
+    if len(xy) == 0:
         return []
-    transform = contour.transform()
-    pen = contour.pen
-    lines = []
-    for polygon in contour.path.toSubpathPolygons(transform):
-        points = np.array([[p.x(), p.y()] for p in polygon])
-        if len(points) > 1:
-            lines.append(_polyline(frame, points[:, 0], points[:, 1], pen))
-    return lines
-
-
-def _points(points: object, frame: _Frame) -> list[str]:
-    xy = points.positions()  # type: ignore[attr-defined]
-    x, y = xy[:, 0], xy[:, 1]
-    if len(x) == 0:
-        return []
-    if len(x) > VECTOR_POINT_LIMIT:
+    if len(xy) > VECTOR_POINT_LIMIT:
         return [_raster_points(points, frame)]
-    rgb = points.colours()  # type: ignore[attr-defined]
-    radius = points.point_diameter() / 2  # type: ignore[attr-defined]
-    outline = points.outline()  # type: ignore[attr-defined]
+    rgb = points.colours()
+    radius = points.point_diameter() / 2
+    outline = points.outline()
     stroke = ""
     if outline is not None and outline.alpha() > 0:
         stroke = (
             f' stroke="{_colour(outline)}" stroke-opacity="{outline.alphaF():.3f}" '
             'stroke-width="0.8"'
         )
-    cx, cy = frame.x(x), frame.y(y)
+    cx, cy = frame.x(xy[:, 0]), frame.y(xy[:, 1])
     return [
         f"<g{stroke}>",
         *(
-            f'<circle cx="{a:.2f}" cy="{b:.2f}" r="{radius:.2f}" fill="rgb({r},{g},{bb})"/>'
-            for a, b, (r, g, bb) in zip(cx, cy, rgb.tolist(), strict=True)
+            f'<circle cx="{a:.2f}" cy="{b:.2f}" r="{radius:.2f}" fill="rgb({r},{g},{bl})"/>'
+            for a, b, (r, g, bl) in zip(cx, cy, rgb.tolist(), strict=True)
         ),
         "</g>",
     ]
 
 
-def _raster_points(points: object, frame: _Frame) -> str:
+def _raster_points(points: PointCloudItem, frame: _Frame) -> str:
     """The point layer alone, painted by the item into a transparent PNG."""
     image = QtGui.QImage(
         int(frame.width), int(frame.height), QtGui.QImage.Format.Format_ARGB32_Premultiplied
@@ -222,23 +321,20 @@ def _raster_points(points: object, frame: _Frame) -> str:
     transform.scale(frame.width / (frame.x1 - frame.x0), -frame.height / (frame.y1 - frame.y0))
     transform.translate(-frame.x0, -frame.y1)
     painter.setTransform(transform)
-    points.paint(painter, None, None)  # type: ignore[attr-defined]
+    points.paint(painter, None, None)
     painter.end()
-    buffer = QtCore.QBuffer()
-    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    encoded = base64.b64encode(bytes(buffer.data())).decode("ascii")
     return (
         f'<image x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{frame.width:.2f}" '
-        f'height="{frame.height:.2f}" href="data:image/png;base64,{encoded}"/>'
+        f'height="{frame.height:.2f}" href="data:image/png;base64,{_png(image)}"/>'
     )
 
 
-def _legend(view: object, ink: QtGui.QColor, background: QtGui.QColor) -> list[str]:
-    entries = [
-        (curves[0].opts["pen"], label.text)
-        for curves, (_, label) in zip(view.ellipses, view.legend.items, strict=False)  # type: ignore[attr-defined]
-    ]
+def _legend(legend: pg.LegendItem, ink: QtGui.QColor, background: QtGui.QColor) -> list[str]:
+    entries = []
+    for sample, label in legend.items:
+        item = sample.item
+        pen = item.opts.get("pen") if hasattr(item, "opts") else None
+        entries.append((pg.mkPen(pen).color(), label.text))
     if not entries:
         return []
     x, y, row = MARGIN_LEFT + 12, MARGIN_TOP + 12, 20
@@ -248,11 +344,11 @@ def _legend(view: object, ink: QtGui.QColor, background: QtGui.QColor) -> list[s
         f'fill="{_colour(background)}" fill-opacity="{background.alphaF():.3f}" '
         f'stroke="rgb(120,120,120)"/>'
     ]
-    for index, (pen, text) in enumerate(entries):
+    for index, (colour, text) in enumerate(entries):
         line_y = y + 15 + index * row
         parts.append(
             f'<line x1="{x + 8}" y1="{line_y}" x2="{x + 28}" y2="{line_y}" '
-            f'stroke="{_colour(pen.color())}" stroke-width="2.5"/>'
+            f'stroke="{_colour(colour)}" stroke-width="2.5"/>'
         )
         parts.append(
             f'<text x="{x + 34}" y="{line_y + 4}" fill="{_colour(ink)}" font-size="12">'

@@ -24,7 +24,8 @@ show = main_window.MainWindow.show
 
 def show_then_close(self):
     show(self)
-    print("title:", self.windowTitle(), "N =", self.controller.session.n_samples, flush=True)
+    title = self.windowTitle().replace("[*]", "*" if self.isWindowModified() else "")
+    print("title:", title, "N =", self.controller.session.n_samples, flush=True)
     QtCore.QTimer.singleShot(100, self.controller.step)
     QtCore.QTimer.singleShot(300, self.controller.run)
     QtCore.QTimer.singleShot(900, self.close)

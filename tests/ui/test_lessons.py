@@ -97,7 +97,7 @@ def test_clicking_a_point_shows_its_responsibilities(qtbot, window):
     index = 123
     x, y = session.X[index]
     mouse_click(window.scatter.plot_widget, QtCore.QPointF(window.scatter.data_to_pixel(x, y)))
-    assert window.controller.inspected == index
+    assert window.analysis.inspected == index
     assert window.controls.tabs.currentWidget() is window.inspector
     bars = window.inspector.bars.opts["height"]
     np.testing.assert_allclose(bars, session.responsibilities[index], rtol=1e-10, atol=1e-14)
@@ -108,12 +108,12 @@ def test_clicking_a_point_shows_its_responsibilities(qtbot, window):
     assert f"Point {index + 1}" in window.inspector.title.text()
     assert window.scatter.points._highlight == index
     qtbot.keyClick(window, Key.Key_Escape)
-    assert window.controller.inspected is None
+    assert window.analysis.inspected is None
     assert len(window.inspector.bars.opts["height"]) == 0
 
 
 def test_inspector_before_the_first_e_step_explains_what_it_will_compute(qtbot, window):
-    window.controller.inspect_point(5)
+    window.analysis.inspect_point(5)
     assert "No E-step yet" in window.inspector.formula.text()
     assert window.inspector.responsibilities.sum() == pytest.approx(1.0)
 
@@ -165,7 +165,7 @@ def test_kmeans_on_large_data_runs_in_the_background(qtbot, window):
     X = rng.normal(size=(100_000, 2)) + 6 * rng.integers(0, 3, size=(100_000, 1))
     window.load_dataset(Dataset(X, source="big"), 3, "random-from-data", 0, "full")
     qtbot.keyClick(window, Key.Key_K)
-    assert window.controller.kmeans_job.running
+    assert window.analysis.kmeans_job.running
     qtbot.waitUntil(lambda: window.scatter.kmeans_regions.isVisible(), timeout=30_000)
     assert len(window.scatter.kmeans_centres.getData()[0]) == 3
 
@@ -175,8 +175,8 @@ def test_restarts_draw_every_run_and_keep_the_best(qtbot, window):
     session = window.controller.session
     window.controller.set_speed(100)
     assert window.run_restarts(5)
-    qtbot.waitUntil(lambda: not window.controller.restart_job.running, timeout=60_000)
-    runs = window.controller.restart_runs
+    qtbot.waitUntil(lambda: not window.analysis.restart_job.running, timeout=60_000)
+    runs = window.analysis.restart_runs
     assert [run.seed for run in runs] == [0, 1, 2, 3, 4]
     assert len(window.nll_view.restart_curves) == 5
     best = best_run(runs)
@@ -205,8 +205,8 @@ def test_restarts_can_be_cancelled_and_the_window_stays_responsive(qtbot, window
     assert np.median(np.diff(ticks)) < 0.06
     cancel = window.progress_dialog.findChild(QtWidgets.QPushButton)
     qtbot.mouseClick(cancel, QtCore.Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not window.controller.restart_job.running, timeout=30_000)
-    assert len(window.controller.restart_runs) < 50
+    qtbot.waitUntil(lambda: not window.analysis.restart_job.running, timeout=30_000)
+    assert len(window.analysis.restart_runs) < 50
     timer.stop()
     window.controller.pause()
 
@@ -251,7 +251,7 @@ def test_model_selection_cancel(qtbot, window):
 # ========================================================================== snapshots
 def test_snapshot_strip(qtbot, window, tmp_path):
     path = tmp_path / "strip.png"
-    assert window.export_snapshots(str(path), "0, 1, 2, 5, 20")
+    assert window.files.export_snapshots(str(path), "0, 1, 2, 5, 20")
     qtbot.waitUntil(path.exists, timeout=30_000)
     image = QtGui.QImage(str(path))
     expected = tile_size(window.scatter.view_range())
@@ -263,7 +263,7 @@ def test_snapshot_strip(qtbot, window, tmp_path):
 
 
 def test_snapshot_iterations_are_validated(qtbot, window, tmp_path):
-    assert not window.export_snapshots(str(tmp_path / "s.png"), "0, two")
+    assert not window.files.export_snapshots(str(tmp_path / "s.png"), "0, two")
     assert "whole numbers" in window.last_error_box.text()
-    assert not window.export_snapshots(str(tmp_path / "missing" / "s.png"), "0, 1")
+    assert not window.files.export_snapshots(str(tmp_path / "missing" / "s.png"), "0, 1")
     assert "does not exist" in window.last_error_box.text()

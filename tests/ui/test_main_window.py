@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ElementTree
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
-from uihelpers import image_colours, mouse_drag
+from uihelpers import image_colours, mouse_drag, shown_title
 
 from gmmviewer.core.csv_reader import load_csv
 from gmmviewer.core.fit import fit
@@ -75,7 +75,7 @@ def test_window_opens_on_the_lecture_demo(window):
     assert session.n_samples == 600 and session.n_components == 3
     assert session.dataset.source == "preset:lecture"
     assert session.next_step == "E"
-    assert window.windowTitle() == "gmmviewer - preset:lecture"
+    assert shown_title(window) == "gmmviewer - preset:lecture"
     assert_view_shows_session(window)
     # Before the first E-step every point is neutral grey.
     assert np.all(window.scatter.points.colours() == NEUTRAL_GREY)
@@ -291,7 +291,7 @@ def test_faithful_through_the_import_dialog_matches_gmmviewer_fit(qtbot, window,
     window.controls.init_combo.setCurrentIndex(window.controls.init_combo.findData("kmeans"))
     window.controls.seed_spin.setValue(0)
     qtbot.mouseClick(dialog.ok_button, LEFT)  # "Import"
-    assert window.import_csv(dialog)
+    assert window.files.import_csv(dialog)
     session = window.controller.session
     assert session.dataset.columns == ("eruptions", "waiting")
     window.controls.k_spin.setValue(2)
@@ -311,9 +311,9 @@ def test_open_csv_runs_the_dialog(qtbot, window, faithful_path):
         dialog.accept()
 
     QtCore.QTimer.singleShot(0, accept_dialog)
-    assert window.open_csv(str(faithful_path))
+    assert window.files.open_csv(str(faithful_path))
     assert window.controller.session.dataset.columns == ("eruptions", "waiting")
-    assert window.windowTitle() == "gmmviewer - faithful.csv"
+    assert shown_title(window) == "gmmviewer - faithful.csv"
 
 
 @pytest.mark.parametrize(
@@ -329,7 +329,7 @@ def test_a_bad_csv_shows_an_error_and_keeps_the_session(qtbot, window, tmp_path,
     session = window.controller.session
     qtbot.keyClick(window, Key.Key_Space)
     state = session.state
-    assert not window.open_csv(str(path))
+    assert not window.files.open_csv(str(path))
     box = window.last_error_box
     assert box is not None and box.isVisible()
     assert message in box.text()
@@ -358,7 +358,7 @@ def test_too_many_components_for_the_data_is_an_error_not_a_crash(qtbot, window,
     qtbot.addWidget(dialog)
     qtbot.mouseClick(dialog.ok_button, LEFT)
     session = window.controller.session
-    assert not window.import_csv(dialog)
+    assert not window.files.import_csv(dialog)
     assert "need at least 3" in window.last_error_box.text()
     assert window.controller.session is session
 
@@ -367,7 +367,7 @@ def test_too_many_components_for_the_data_is_an_error_not_a_crash(qtbot, window,
 def test_export_parameters_round_trips(qtbot, window, tmp_path, extension):
     qtbot.keyClick(window, Key.Key_Space)
     path = tmp_path / f"params.{extension}"
-    assert window.export_parameters(str(path))
+    assert window.files.export_parameters(str(path))
     loaded = load_params(path)
     assert loaded.params.equals(window.controller.session.params)
     assert loaded.columns == ("x1", "x2")
@@ -381,7 +381,7 @@ def test_export_parameters_of_normalised_data_are_in_data_units(
     assert window.load_dataset(dataset, n_components=2, init="kmeans", seed=0)
     window.controller.session.run()
     path = tmp_path / "faithful.json"
-    assert window.export_parameters(str(path))
+    assert window.files.export_parameters(str(path))
     params = load_params(path).params
     assert params.means[:, 1].max() > 70  # minutes, not z-scores
 
@@ -389,27 +389,27 @@ def test_export_parameters_of_normalised_data_are_in_data_units(
 def test_export_plot_png_and_svg(qtbot, window, tmp_path):
     qtbot.keyClick(window, Key.Key_Space)
     png = tmp_path / "plot.png"
-    assert window.export_plot(str(png))
+    assert window.files.export_plot(str(png))
     image = QtGui.QImage(str(png))
     assert image.width() == 1600
     pixels = image_colours(image)
     assert len(np.unique(pixels.reshape(-1, 4), axis=0)) > 50
     svg = tmp_path / "plot.svg"
-    assert window.export_plot(str(svg))
+    assert window.files.export_plot(str(svg))
     root = ElementTree.parse(svg).getroot()
     assert root.tag.endswith("svg")
     circles = [e for e in root.iter() if e.tag.endswith("circle")]
     assert len(circles) == 600 + 3  # every point, and the three means, as vectors
     polylines = [e for e in root.iter() if e.tag.endswith("polyline")]
-    assert len(polylines) == 6  # a 1-sd and a 2-sd ellipse per component
+    assert len(polylines) == 9  # per component: a 1-sd ellipse on a dark edge, a 2-sd one
     texts = [e.text for e in root.iter() if e.tag.endswith("text")]
     assert "1: weight" in " ".join(texts) and "x1" in texts
 
 
 def test_export_plot_to_a_bad_place_is_an_error(qtbot, window, tmp_path):
-    assert not window.export_plot(str(tmp_path / "missing" / "plot.png"))
+    assert not window.files.export_plot(str(tmp_path / "missing" / "plot.png"))
     assert "does not exist" in window.last_error_box.text()
-    assert not window.export_plot(str(tmp_path / "plot.gif"))
+    assert not window.files.export_plot(str(tmp_path / "plot.gif"))
     assert "use .png or .svg" in window.last_error_box.text()
 
 
@@ -417,7 +417,7 @@ def test_export_nll_history(qtbot, window, tmp_path):
     for _ in range(2):
         qtbot.keyClick(window, Key.Key_Space)
     path = tmp_path / "nll.csv"
-    assert window.export_nll_history(str(path))
+    assert window.files.export_nll_history(str(path))
     with open(path, newline="") as stream:
         rows = list(csv.DictReader(stream))
     history = window.controller.session.history

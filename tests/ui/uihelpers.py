@@ -47,3 +47,8 @@ def image_colours(image: QtGui.QImage) -> np.ndarray:
     pointer = image.constBits()
     array = np.frombuffer(pointer, dtype=np.uint8, count=image.sizeInBytes())
     return array.reshape(image.height(), image.bytesPerLine() // 4, 4)[:, : image.width()].copy()
+
+
+def shown_title(window: QtWidgets.QWidget) -> str:
+    """The title as the window manager shows it ("[*]" becomes "*" when modified)."""
+    return window.windowTitle().replace("[*]", "*" if window.isWindowModified() else "")

@@ -1,0 +1,179 @@
+"""Every command of the window as one table: name, label, keys, tooltip; and the menus.
+
+A button, its menu entry and its shortcut are one ``QAction``. The window connects each
+action to its slot in one place (``MainWindow._connect_actions``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+Key = QtGui.QKeySequence.StandardKey
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One command."""
+
+    name: str
+    text: str
+    keys: tuple[str | QtGui.QKeySequence.StandardKey, ...] = ()
+    tip: str = ""
+    checkable: bool = False
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    # EM
+    ActionSpec("e_step", "E-step", ("E",), "Compute responsibilities from the current parameters"),
+    ActionSpec(
+        "m_step", "M-step", ("M",),
+        "Re-estimate weights, means and covariances from the responsibilities",
+    ),
+    ActionSpec("step", "Step (E+M)", ("Space",), "One full iteration: E-step then M-step"),
+    ActionSpec("run", "Run", ("R",), "Run EM until it converges"),
+    ActionSpec("back", "Back", ("Left",), "Undo the last half-step or edit"),
+    ActionSpec("forward", "Forward", ("Right",), "Redo the next half-step or edit"),
+    ActionSpec("reset", "Reset", ("Ctrl+R",), "Back to the parameters of the latest start"),
+    ActionSpec(
+        "reinitialize", "Re-initialise", ("Ctrl+I",),
+        "Start again from a fresh initialisation with a new seed",
+    ),
+    ActionSpec("first", "First half-step", ("Home",), "Go to the start of this run"),
+    ActionSpec("last", "Last half-step", ("End",), "Go to the end of this run"),
+    ActionSpec(
+        "restarts", "Restarts...", ("Ctrl+Shift+R",),
+        "Fit from several seeds, show every run's NLL and keep the best (n_init)",
+    ),
+    ActionSpec(
+        "model_selection", "Model selection...", ("Ctrl+M",),
+        "Fit K = 1..Kmax for each covariance type and compare BIC and AIC",
+    ),
+    # files
+    ActionSpec("open_csv", "Open CSV...", (Key.Open,), "Load a data file"),
+    ActionSpec("open_session", "Open session...", ("Ctrl+Shift+O",),
+               "Open a saved session: data, parameters, settings and history"),
+    ActionSpec("save_session", "Save session", (Key.Save,),
+               "Save the data, parameters, settings and the whole history"),
+    ActionSpec("save_session_as", "Save session as...", ("Ctrl+Shift+A",),
+               "Save the session under a new name"),
+    ActionSpec("generate", "Generate data...", ("Ctrl+G",), "Sample a synthetic Gaussian mixture"),
+    ActionSpec("demo", "Lecture demo", (), "The built-in lecture demo"),
+    ActionSpec(
+        "export_params", "Export parameters...", ("Ctrl+E",),
+        "Write the current parameters as JSON, NPZ or CSV",
+    ),
+    ActionSpec("export_plot", "Export plot...", ("Ctrl+P",), "Save the plot as PNG or SVG"),
+    ActionSpec(
+        "export_nll", "Export NLL history...", (),
+        "Save the negative log-likelihood of every half-step as CSV",
+    ),
+    ActionSpec(
+        "snapshots", "Export snapshots...", ("Ctrl+Shift+S",),
+        "Save small views after chosen iterations (0, 1, 2, 5, 20) as one PNG",
+    ),
+    ActionSpec(
+        "animation", "Export animation...", ("Ctrl+Shift+G",),
+        "Record the run as an animated GIF and numbered PNG frames, one per half-step",
+    ),
+    ActionSpec(
+        "embed_data", "Embed data in saved sessions", (),
+        "Off: a session saved from a CSV file refers to the file and checks it has not changed",
+        checkable=True,
+    ),
+    ActionSpec("quit", "Quit", (Key.Quit,)),
+    # view
+    ActionSpec("contours", "Density contours", ("C",), "Show contours of the mixture density",
+               checkable=True),
+    ActionSpec("truth", "True components", ("T",),
+               "Show the true components of generated data (dashed)", checkable=True),
+    ActionSpec("log_nll", "Log NLL axis", ("L",), "Logarithmic y-axis for the NLL curve",
+               checkable=True),
+    ActionSpec(
+        "bound", "Lower bound (ELBO)", ("B",),
+        "Show -ELBO beside the NLL: the E-step closes the gap, the M-step lowers both",
+        checkable=True,
+    ),
+    ActionSpec(
+        "kmeans", "k-means beside EM", ("K",),
+        "Show k-means with the same K: its hard partition and nearest-centre regions",
+        checkable=True,
+    ),
+    ActionSpec("clear_point", "Clear the inspected point", ("Escape",)),
+    ActionSpec("fit_view", "Fit data in view", ("A",), "Zoom to show all the data"),
+    ActionSpec("full_screen", "Full screen", ("F11",), checkable=True),
+    ActionSpec("bigger", "Bigger", ("Ctrl++", "Ctrl+="),
+               "Bigger fonts, points and lines (for a projector)"),
+    ActionSpec("smaller", "Smaller", ("Ctrl+-",), "Smaller fonts, points and lines"),
+    ActionSpec("normal_size", "Normal size", ("Ctrl+0",)),
+    ActionSpec("dark_theme", "Dark theme", ("Ctrl+D",), "Light ink on a dark background",
+               checkable=True),
+    # help
+    ActionSpec("shortcuts", "Keyboard shortcuts", ("F1",)),
+    ActionSpec("about", "About gmmviewer"),
+)  # fmt: skip
+
+MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
+    ("&File", (
+        "open_csv", "generate", "demo", None,
+        "open_session", "save_session", "save_session_as", "embed_data", None,
+        "export_params", "export_plot", "export_nll", "snapshots", "animation", None,
+        "quit",
+    )),
+    ("&EM", (
+        "e_step", "m_step", "step", "run", None,
+        "back", "forward", "reset", "reinitialize", None,
+        "first", "last", None,
+        "restarts", "model_selection",
+    )),
+    ("&View", (
+        "contours", "truth", "log_nll", "bound", "kmeans", "clear_point", None,
+        "fit_view", "full_screen", None,
+        "bigger", "smaller", "normal_size", None,
+        "dark_theme",
+    )),
+    ("&Help", ("shortcuts", "about")),
+)  # fmt: skip
+
+
+def create_actions(parent: QtWidgets.QWidget) -> dict[str, QtGui.QAction]:
+    """One QAction per :data:`ACTIONS` entry, added to ``parent`` so its keys work anywhere."""
+    actions = {}
+    for spec in ACTIONS:
+        action = QtGui.QAction(spec.text, parent)
+        action.setObjectName(f"{spec.name}_action")
+        tip = spec.tip
+        if spec.keys:
+            action.setShortcuts([QtGui.QKeySequence(key) for key in spec.keys])
+            keys = ", ".join(
+                QtGui.QKeySequence(key).toString(QtGui.QKeySequence.SequenceFormat.NativeText)
+                for key in spec.keys[:2]
+            )
+            tip = f"{tip} ({keys})" if tip else keys
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        action.setCheckable(spec.checkable)
+        # Window-wide, so the keys work wherever the focus is (a spin box being edited
+        # keeps its own keys through Qt's shortcut override).
+        action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        parent.addAction(action)
+        actions[spec.name] = action
+    return actions
+
+
+def build_menus(
+    menu_bar: QtWidgets.QMenuBar, actions: dict[str, QtGui.QAction]
+) -> dict[str, QtWidgets.QMenu]:
+    """The menu bar of :data:`MENUS`."""
+    menus = {}
+    for title, names in MENUS:
+        menu = menu_bar.addMenu(title)
+        menus[title.replace("&", "").lower()] = menu
+        for name in names:
+            if name is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(actions[name])
+    return menus
