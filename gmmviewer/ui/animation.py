@@ -152,7 +152,9 @@ class AnimationRecorder(QtCore.QObject):
         self._timer.start()
 
     def cancel(self) -> None:
-        """Stop; nothing is written."""
+        """Stop; nothing more is written."""
+        if self._cancelled:
+            return
         self._cancelled = True
         self._timer.stop()
         self._view.deleteLater()
@@ -233,6 +235,7 @@ class AnimationRecorder(QtCore.QObject):
                 self.failed.emit(f"cannot write {settings.gif_path}: {error.strerror or error}")
                 return
         written = [p for p in (settings.gif_path, settings.frames_dir) if p]
+        self._cancelled = True  # done: a late Cancel has nothing to stop
         self._view.deleteLater()
         self.finished.emit(f"Wrote {len(self.frames)} frames to {' and '.join(written)}")
 

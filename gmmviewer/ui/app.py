@@ -1,7 +1,7 @@
-"""Starting the application: the QApplication, the first data set, the window.
+"""Starting the application: the QApplication, the first data set or session, the window.
 
-The first data set is loaded before any window exists, so a bad file on the command
-line ends with a one-line message and exit code 1 like every other command.
+What the command line names is read before any window exists, so a bad file ends with a
+one-line message and exit code 1 like every other command.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.core.csv_reader import load_csv
 from gmmviewer.core.dataset import Dataset
+from gmmviewer.core.session_file import SESSION_EXTENSION, OpenedSession, load_session
 from gmmviewer.ui.main_window import MainWindow
 from gmmviewer.ui.resources import app_icon
 
@@ -38,23 +39,35 @@ def create_application(argv: list[str] | None = None) -> QtWidgets.QApplication:
     return app  # type: ignore[return-value]
 
 
-def initial_dataset(args: argparse.Namespace) -> Dataset | None:
-    """The data named on the command line (None for the demo); raises DataError when bad."""
-    if not getattr(args, "data", None):
+def initial_data(args: argparse.Namespace) -> Dataset | OpenedSession | None:
+    """What the command line names: a data set, a saved session, or None for the demo.
+
+    Raises
+    ------
+    GMMViewerError
+        With a one-line message, for a bad file.
+    """
+    path = getattr(args, "data", None)
+    if not path:
         return None
-    return load_csv(args.data, args.columns, normalize=args.normalize, min_rows=args.k or 1)
+    if str(path).lower().endswith(SESSION_EXTENSION):
+        return load_session(path)
+    return load_csv(path, args.columns, normalize=args.normalize, min_rows=args.k or 1)
 
 
 def run_app(args: argparse.Namespace) -> int:
-    """Open the window on the demo or on ``args.data`` and run until it closes."""
-    dataset = initial_dataset(args)
+    """Open the window on the demo, a data file or a saved session; run until it closes."""
+    data = initial_data(args)
     app = create_application()
     window = MainWindow()
-    if dataset is None:
+    if data is None:
         window.load_demo()
+    elif isinstance(data, OpenedSession):
+        window.files.session_path = str(args.data)
+        window.show_session(data.session, data.view)
     else:
         loaded = window.load_dataset(
-            dataset,
+            data,
             n_components=args.k,
             init=args.init,
             seed=args.seed,

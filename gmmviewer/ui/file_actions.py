@@ -313,10 +313,12 @@ class FileActions(QtCore.QObject):
         self.window.show_error(message)
 
     def _close_progress(self) -> None:
-        if self.progress is not None:
-            self.progress.close()
-            self.progress.deleteLater()
-            self.progress = None
+        progress, self.progress = self.progress, None
+        if progress is not None:
+            # Closing a progress dialog emits "canceled": it must not cancel a finished job.
+            progress.canceled.disconnect()
+            progress.close()
+            progress.deleteLater()
 
     # ================================================================ dialogs
     def _last_directory(self) -> str:

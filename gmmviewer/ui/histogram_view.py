@@ -71,6 +71,8 @@ class HistogramView(QtWidgets.QWidget):
         self.plot_item.setMenuEnabled(False)
         self.plot_item.vb.setMenuEnabled(False)
         self.plot_item.setLabel("left", "density")
+        # Densities are small numbers; "x0.001" prefixes would only confuse.
+        self.plot_item.getAxis("left").enableAutoSIPrefix(False)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget)

@@ -445,7 +445,8 @@ class MainWindow(QtWidgets.QMainWindow):
         """Apply the theme and size factor to the widgets and every plot together."""
         app = QtWidgets.QApplication.instance()
         if app is not None:
-            apply_to_application(self.theme, app)
+            # The window takes the palette at once; the application's reaches dialogs.
+            self.setPalette(apply_to_application(self.theme, app))
         font = QtGui.QFont(self.font())
         font.setPointSizeF(self._base_font_size * self.scale)
         self.setFont(font)
@@ -534,10 +535,12 @@ class MainWindow(QtWidgets.QMainWindow):
             dialog.setLabelText(f"{dialog.windowTitle()}: {done} of {dialog.maximum()} ({text})")
 
     def _on_work_finished(self, text: str) -> None:
-        if self.progress_dialog is not None:
-            self.progress_dialog.close()
-            self.progress_dialog.deleteLater()
-            self.progress_dialog = None
+        dialog, self.progress_dialog = self.progress_dialog, None
+        if dialog is not None:
+            # Closing a progress dialog emits "canceled": it must not cancel anything now.
+            dialog.canceled.disconnect()
+            dialog.close()
+            dialog.deleteLater()
         self.statusBar().showMessage(text, 15000)
 
     def show_model_selection(self) -> ModelSelectionDialog | None:

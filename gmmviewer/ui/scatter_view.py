@@ -141,8 +141,7 @@ class ScatterView(QtWidgets.QWidget):
                 curve.setPen(self._ellipse_pen(colour, n_std))
                 if n_std == 1.0:
                     # A dark edge keeps the ellipse visible over points of its own colour.
-                    halo = qcolor(self._theme.handle_outline)
-                    halo.setAlpha(190)
+                    halo = qcolor(self._theme.ellipse_edge)
                     curve.setShadowPen(pg.mkPen(halo, width=4.5 * self._scale))
             handle = self.handles[index]
             # Pushing model state must not look like a user drag.

@@ -38,6 +38,7 @@ class Theme:
     gap_fill: str
     current_marker: str
     faded: str
+    ellipse_edge: str
 
     @classmethod
     def light(cls) -> Theme:
@@ -62,6 +63,7 @@ class Theme:
             gap_fill="#009e7340",
             current_marker="#d55e00",
             faded="#b0b0b0",
+            ellipse_edge="#111111c0",
         )
 
     @classmethod
@@ -87,6 +89,7 @@ class Theme:
             gap_fill="#3fd6a640",
             current_marker="#ff9a4d",
             faded="#5a5a5a",
+            ellipse_edge="#000000d0",
         )
 
     @classmethod
@@ -105,8 +108,8 @@ def qcolor(value: str) -> QtGui.QColor:
     return QtGui.QColor(f"#{text}")
 
 
-def apply_to_application(theme: Theme, app: QtWidgets.QApplication, scale: float = 1.0) -> None:
-    """Set the application palette and base font size for ``theme``."""
+def apply_to_application(theme: Theme, app: QtWidgets.QApplication) -> QtGui.QPalette:
+    """Set (and return) the application palette for ``theme``."""
     palette = QtGui.QPalette()
     role = QtGui.QPalette.ColorRole
     colour = qcolor
@@ -126,3 +129,4 @@ def apply_to_application(theme: Theme, app: QtWidgets.QApplication, scale: float
     for muted in (role.ButtonText, role.WindowText, role.Text):
         palette.setColor(disabled, muted, colour(theme.faded))
     app.setPalette(palette)
+    return palette
