@@ -94,12 +94,52 @@ def lesson_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
     window.close()
 
 
+def any_data_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
+    """One-column data, a pair of iris's four columns in the dark theme, an animation."""
+    from gmmviewer.core.synthetic import make_preset
+    from gmmviewer.ui.animation import AnimationSettings
+
+    window = new_window(settings_path)
+    window.load_dataset(make_preset("bimodal-1d", 500, seed=0), 2, "random-means", 0)
+    for _ in range(2):
+        window.controller.step()
+        settle(app, window)
+    window.controller.e_step()
+    settle(app, window)
+    window.grab().save(str(HERE / "one_column.png"))
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "iris.csv"
+    if data.is_file():
+        from gmmviewer.core.csv_reader import load_csv
+
+        window.load_dataset(load_csv(data), 3, "kmeans", 0)
+        window.controller.set_dims((2, 3))
+        for _ in range(3):
+            window.controller.step()
+            settle(app, window)
+        window.actions_by_name["dark_theme"].setChecked(True)
+        settle(app, window)
+        window.grab().save(str(HERE / "iris_dark.png"))
+        window.actions_by_name["dark_theme"].setChecked(False)
+
+    window.load_demo()
+    settle(app, window)
+    recorder = window.files.export_animation(
+        AnimationSettings(str(HERE / "em.gif"), "", fps=4, width=560, height=420)
+    )
+    while recorder is not None and recorder.running:
+        app.processEvents()
+    app.processEvents()
+    window.close()
+
+
 def main() -> int:
     app = create_application(sys.argv[:1])
     with tempfile.TemporaryDirectory() as folder:
         settings_path = str(Path(folder) / "settings.ini")
         main_window_shot(app, settings_path)
         lesson_shots(app, settings_path)
+        any_data_shots(app, settings_path)
     print(f"wrote the screenshots to {HERE}")
     return 0
 
