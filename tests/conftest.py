@@ -15,9 +15,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def shared_data_dir() -> Path:
-    """The folder holding faithful.csv and iris.csv (``GMMVIEWER_SHARED_DATA`` overrides)."""
+    """The folder holding faithful.csv and iris.csv: ``GMMVIEWER_SHARED_DATA``, else the
+    nearest ``shared/data`` beside the checkout or one of its parents (``../shared/data``
+    for the usual layout)."""
     override = os.environ.get("GMMVIEWER_SHARED_DATA")
-    return Path(override) if override else REPO_ROOT.parent / "shared" / "data"
+    if override:
+        return Path(override)
+    for folder in REPO_ROOT.parents:
+        candidate = folder / "shared" / "data"
+        if (candidate / "faithful.csv").is_file():
+            return candidate
+    return REPO_ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

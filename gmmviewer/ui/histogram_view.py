@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.ui.geometry import data_extent
-from gmmviewer.ui.points_item import PointCloudItem
+from gmmviewer.ui.plot_view import PlotView
 from gmmviewer.ui.theme import Theme, qcolor
 
 GRID_POINTS = 600
@@ -47,46 +47,27 @@ class MeanLine(pg.InfiniteLine):
         super().mouseClickEvent(ev)
 
 
-class HistogramView(QtWidgets.QWidget):
+class HistogramView(PlotView):
     """Histogram, component densities, mixture density, draggable means, coloured rug.
 
-    Signals
-    -------
-    mean_dragged(int, float, float, bool)
-        Component, new mean, NaN, and whether the drag has finished.
-    point_clicked(int)
-    context_requested(float, float, int, QPoint)
+    Emits the signals of :class:`~gmmviewer.ui.plot_view.PlotView` (with NaN for y in
+    ``mean_dragged``).
     """
 
-    mean_dragged = QtCore.Signal(int, float, float, bool)
-    point_clicked = QtCore.Signal(int)
-    context_requested = QtCore.Signal(float, float, int, QtCore.QPoint)
+    POINT_SIZE = 6.0
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.plot_widget = pg.PlotWidget()
-        self.plot_widget.setObjectName("histogram_plot")
-        self.plot_item = self.plot_widget.getPlotItem()
-        self.plot_item.showGrid(x=True, y=True, alpha=0.15)
-        self.plot_item.setMenuEnabled(False)
-        self.plot_item.vb.setMenuEnabled(False)
+        super().__init__("histogram_plot", parent)
         self.plot_item.setLabel("left", "density")
         # Densities are small numbers; "x0.001" prefixes would only confuse.
         self.plot_item.getAxis("left").enableAutoSIPrefix(False)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot_widget)
-
         self.histogram = pg.PlotCurveItem([0.0, 1.0], [0.0], stepMode="center", fillLevel=0.0)
         self.plot_item.addItem(self.histogram)
         self.mixture_curve = pg.PlotCurveItem(antialias=True)
         self.mixture_curve.setZValue(6)
         self.plot_item.addItem(self.mixture_curve)
-        self.points = PointCloudItem()
         self.points.setZValue(2)
-        self.plot_item.addItem(self.points)
-        self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="10pt")
-        self.legend.setParentItem(self.plot_item.vb)
+        self.legend.anchor((1, 0), (1, 0), offset=(-10, 10))
         self.component_curves: list[pg.PlotCurveItem] = []
         self.mean_lines: list[MeanLine] = []
         self.truth_curves: list[pg.PlotCurveItem] = []
@@ -95,14 +76,11 @@ class HistogramView(QtWidgets.QWidget):
         self.kmeans_centres = pg.ScatterPlotItem(symbol="x", size=16)
         self.kmeans_centres.setZValue(15)
         self.plot_item.addItem(self.kmeans_centres)
-        self._theme = Theme.light()
-        self._scale = 1.0
         self._grid = np.linspace(0.0, 1.0, GRID_POINTS)
         self._peak = 1.0
         self._params: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._colours = np.zeros((0, 3), dtype=np.uint8)
         self._rug_y = np.zeros(0)
-        self.plot_item.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
     # ------------------------------------------------------------------ data
     def set_data(self, values: np.ndarray, labels: tuple[str, ...]) -> None:
@@ -131,14 +109,6 @@ class HistogramView(QtWidgets.QWidget):
             yRange=(-RUG_DEPTH * self._peak * 1.05, top * 1.08),
             padding=0.02,
         )
-
-    def show_colours(self, rgb: np.ndarray | None) -> None:
-        """Colour the rug's points, shape (N, 3) uint8; None for the neutral grey."""
-        self.points.set_colours(rgb)
-
-    def highlight_point(self, index: int | None) -> None:
-        """Ring one point of the rug, or none."""
-        self.points.set_highlight(index)
 
     # ------------------------------------------------------------ components
     def show_components(
@@ -289,70 +259,16 @@ class HistogramView(QtWidgets.QWidget):
         )
 
     # ----------------------------------------------------------------- style
-    @property
-    def theme(self) -> Theme:
-        """The theme the view is drawn in."""
-        return self._theme
-
     def apply_style(self, theme: Theme, scale: float) -> None:
         """Restyle for a theme and a size factor."""
-        self._theme = theme
-        self._scale = scale
-        self.plot_widget.setBackground(qcolor(theme.plot_background))
-        font = QtGui.QFont()
-        font.setPointSizeF(9.0 * scale)
-        for axis_name in ("bottom", "left"):
-            axis = self.plot_item.getAxis(axis_name)
-            axis.setPen(pg.mkPen(qcolor(theme.axis)))
-            axis.setTextPen(pg.mkPen(qcolor(theme.foreground)))
-            axis.setStyle(tickFont=font)
-            axis.label.setFont(font)
+        super().apply_style(theme, scale)
         bar = qcolor(theme.faded)
         bar_fill = QtGui.QColor(bar)
         bar_fill.setAlpha(90)
         self.histogram.setPen(pg.mkPen(bar, width=1))
         self.histogram.setBrush(pg.mkBrush(bar_fill))
         self.mixture_curve.setPen(pg.mkPen(qcolor(theme.foreground), width=3 * scale))
-        self.points.set_point_size(6.0 * scale)
-        self.points.set_outline(qcolor(theme.point_outline))
-        self.legend.setBrush(pg.mkBrush(qcolor(theme.legend_background)))
-        self.legend.setPen(pg.mkPen(qcolor(theme.axis)))
-        self.legend.setLabelTextColor(qcolor(theme.foreground))
-        self.legend.setLabelTextSize(f"{10 * scale:.0f}pt")
-
-    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        """The visible range, ((x0, x1), (y0, y1))."""
-        (x0, x1), (y0, y1) = self.plot_item.vb.viewRange()
-        return (x0, x1), (y0, y1)
-
-    # ---------------------------------------------------------------- events
-    def _on_scene_clicked(self, event: object) -> None:
-        view_box = self.plot_item.vb
-        scene_pos = event.scenePos()
-        if not view_box.sceneBoundingRect().contains(scene_pos):
-            return
-        data_pos = view_box.mapSceneToView(scene_pos)
-        if event.button() == QtCore.Qt.MouseButton.RightButton:
-            if event.isAccepted():
-                return
-            event.accept()
-            self.context_requested.emit(data_pos.x(), data_pos.y(), -1, event.screenPos().toPoint())
-            return
-        if event.button() != QtCore.Qt.MouseButton.LeftButton:
-            return
-        index = self.points.point_at(data_pos.x(), data_pos.y(), view_box.viewPixelSize())
-        self.point_clicked.emit(-1 if index is None else int(index))
 
     def rug_position(self, index: int) -> tuple[float, float]:
         """Where point ``index`` is drawn in the rug (for tests and tooltips)."""
         return float(self.points.positions()[index, 0]), float(self._rug_y[index])
-
-    def pixel_to_data(self, pixel: QtCore.QPointF) -> QtCore.QPointF:
-        """Map a position in the plot widget's coordinates to data coordinates."""
-        scene_pos = self.plot_widget.mapToScene(pixel.toPoint())
-        return self.plot_item.vb.mapSceneToView(scene_pos)
-
-    def data_to_pixel(self, x: float, y: float) -> QtCore.QPoint:
-        """Map data coordinates to a position in the plot widget."""
-        scene_pos = self.plot_item.vb.mapViewToScene(QtCore.QPointF(x, y))
-        return self.plot_widget.mapFromScene(scene_pos)

@@ -12,6 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gmmviewer.ui.plot_view import style_axes
 from gmmviewer.ui.theme import Theme, qcolor
 
 FORMULA = (
@@ -159,12 +160,6 @@ class PointInspector(QtWidgets.QWidget):
         self._theme = theme
         self.bars_widget.setBackground(qcolor(theme.plot_background))
         plot = self.bars_widget.getPlotItem()
-        font = QtGui.QFont()
-        font.setPointSizeF(9.0 * scale)
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setPen(pg.mkPen(qcolor(theme.axis)))
-            axis.setTextPen(pg.mkPen(qcolor(theme.foreground)))
-            axis.setStyle(tickFont=font)
+        style_axes(plot, theme, scale)
         for label in self.value_labels:
             label.setColor(qcolor(theme.foreground))

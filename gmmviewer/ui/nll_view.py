@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.core.history import SessionState
+from gmmviewer.ui.plot_view import style_axes
 from gmmviewer.ui.theme import Theme, qcolor
 
 ELBO_TOOLTIP = (
@@ -321,14 +322,7 @@ class NllView(QtWidgets.QWidget):
         self.reference_line.setPen(
             pg.mkPen(qcolor(theme.truth), width=1.5 * scale, style=QtCore.Qt.PenStyle.DashDotLine)
         )
-        font = QtGui.QFont()
-        font.setPointSizeF(9.0 * scale)
-        for axis_name in ("bottom", "left"):
-            axis = self.plot_item.getAxis(axis_name)
-            axis.setPen(pg.mkPen(qcolor(theme.axis)))
-            axis.setTextPen(pg.mkPen(qcolor(theme.foreground)))
-            axis.setStyle(tickFont=font)
-            axis.label.setFont(font)
+        style_axes(self.plot_item, theme, scale)
         readout_font = QtGui.QFont()
         readout_font.setPointSizeF(10.0 * scale)
         readout_font.setFamily("monospace")

@@ -1,7 +1,8 @@
-"""The main plot: data points, covariance ellipses, draggable means, legend, contours, truth.
+"""The two-column plot: points, covariance ellipses, draggable means, legend, contours,
+true components and k-means cells.
 
 A view: it draws what the controller pushes (``show_*`` methods) and reports what the
-user does (``mean_dragged``, ``point_clicked``, ``context_requested``); it computes no EM.
+user does through :class:`~gmmviewer.ui.plot_view.PlotView`'s signals; it computes no EM.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.ui.geometry import data_extent, ellipse_points, nearest_centre_grid, voronoi_edges
-from gmmviewer.ui.points_item import PointCloudItem
-from gmmviewer.ui.theme import Theme, qcolor
+from gmmviewer.ui.plot_view import PlotView
+from gmmviewer.ui.theme import qcolor
 
 
 class MeanHandle(pg.TargetItem):
@@ -32,42 +33,17 @@ class MeanHandle(pg.TargetItem):
         super().mouseClickEvent(ev)
 
 
-class ScatterView(QtWidgets.QWidget):
-    """Scatter of the data with one ellipse pair and one draggable mean per component.
+class ScatterView(PlotView):
+    """Scatter of two columns with one ellipse pair and one draggable mean per component.
 
-    Signals
-    -------
-    mean_dragged(int, float, float, bool)
-        Component, new x, new y, and whether the drag has finished.
-    point_clicked(int)
-        Index of a clicked data point (-1 for a click on empty space).
-    context_requested(float, float, int, QPoint)
-        A right-click at data (x, y), on component handle k (-1 for none), at a screen position.
+    Emits the signals of :class:`~gmmviewer.ui.plot_view.PlotView`.
     """
-
-    mean_dragged = QtCore.Signal(int, float, float, bool)
-    point_clicked = QtCore.Signal(int)
-    context_requested = QtCore.Signal(float, float, int, QtCore.QPoint)
 
     ELLIPSE_STDS = (1.0, 2.0)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.plot_widget = pg.PlotWidget()
-        self.plot_widget.setObjectName("scatter_plot")
-        self.plot_item = self.plot_widget.getPlotItem()
+        super().__init__("scatter_plot", parent)
         self.plot_item.setAspectLocked(True)
-        self.plot_item.showGrid(x=True, y=True, alpha=0.15)
-        self.plot_item.setMenuEnabled(False)
-        self.plot_item.vb.setMenuEnabled(False)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot_widget)
-
-        self.points = PointCloudItem()
-        self.plot_item.addItem(self.points)
-        self.legend = pg.LegendItem(offset=(10, 10), labelTextSize="10pt")
-        self.legend.setParentItem(self.plot_item.vb)
         self.ellipses: list[list[pg.PlotCurveItem]] = []
         self.handles: list[MeanHandle] = []
         self.truth_curves: list[pg.PlotCurveItem] = []
@@ -84,10 +60,7 @@ class ScatterView(QtWidgets.QWidget):
         self.plot_item.addItem(self.kmeans_centres)
         self._component_colours = np.zeros((0, 3), dtype=np.uint8)
         self._covariances = np.zeros((0, 2, 2))
-        self._theme = Theme.light()
-        self._scale = 1.0
         self._extent: tuple[tuple[float, float], ...] = ((0.0, 1.0), (0.0, 1.0))
-        self.plot_item.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
     # ------------------------------------------------------------------ data
     def set_data(self, xy: np.ndarray, labels: tuple[str, ...]) -> None:
@@ -102,14 +75,6 @@ class ScatterView(QtWidgets.QWidget):
     def fit_view(self) -> None:
         """Zoom to the data (and the ellipses) with a small margin."""
         self.plot_item.vb.autoRange(padding=0.05)
-
-    def show_colours(self, rgb: np.ndarray | None) -> None:
-        """Colour the points, shape (N, 3) uint8; None for the neutral grey."""
-        self.points.set_colours(rgb)
-
-    def highlight_point(self, index: int | None) -> None:
-        """Ring one point (the one the inspector shows), or none."""
-        self.points.set_highlight(index)
 
     # ------------------------------------------------------------ components
     def show_components(
@@ -312,62 +277,3 @@ class ScatterView(QtWidgets.QWidget):
             pen=pg.mkPen(qcolor(self._theme.foreground), width=1.5),
             size=16 * self._scale,
         )
-
-    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        """The visible data range, ((x0, x1), (y0, y1))."""
-        (x0, x1), (y0, y1) = self.plot_item.vb.viewRange()
-        return (x0, x1), (y0, y1)
-
-    # ----------------------------------------------------------------- style
-    @property
-    def theme(self) -> Theme:
-        """The theme the view is drawn in."""
-        return self._theme
-
-    def apply_style(self, theme: Theme, scale: float) -> None:
-        """Restyle for a theme and a size factor (projector mode scales points and lines)."""
-        self._theme = theme
-        self._scale = scale
-        self.plot_widget.setBackground(qcolor(theme.plot_background))
-        for axis_name in ("bottom", "left"):
-            axis = self.plot_item.getAxis(axis_name)
-            axis.setPen(pg.mkPen(qcolor(theme.axis)))
-            axis.setTextPen(pg.mkPen(qcolor(theme.foreground)))
-            font = QtGui.QFont()
-            font.setPointSizeF(9.0 * scale)
-            axis.setStyle(tickFont=font)
-            axis.label.setFont(font)
-        self.points.set_point_size(7.0 * scale)
-        self.points.set_outline(qcolor(theme.point_outline))
-        self.legend.setBrush(pg.mkBrush(qcolor(theme.legend_background)))
-        self.legend.setPen(pg.mkPen(qcolor(theme.axis)))
-        self.legend.setLabelTextColor(qcolor(theme.foreground))
-        self.legend.setLabelTextSize(f"{10 * scale:.0f}pt")
-
-    # ---------------------------------------------------------------- events
-    def _on_scene_clicked(self, event: object) -> None:
-        view_box = self.plot_item.vb
-        scene_pos = event.scenePos()
-        if not view_box.sceneBoundingRect().contains(scene_pos):
-            return
-        data_pos = view_box.mapSceneToView(scene_pos)
-        if event.button() == QtCore.Qt.MouseButton.RightButton:
-            if event.isAccepted():
-                return
-            event.accept()
-            self.context_requested.emit(data_pos.x(), data_pos.y(), -1, event.screenPos().toPoint())
-            return
-        if event.button() != QtCore.Qt.MouseButton.LeftButton:
-            return
-        index = self.points.point_at(data_pos.x(), data_pos.y(), view_box.viewPixelSize())
-        self.point_clicked.emit(-1 if index is None else int(index))
-
-    def pixel_to_data(self, pixel: QtCore.QPointF) -> QtCore.QPointF:
-        """Map a position in the plot widget's coordinates to data coordinates."""
-        scene_pos = self.plot_widget.mapToScene(pixel.toPoint())
-        return self.plot_item.vb.mapSceneToView(scene_pos)
-
-    def data_to_pixel(self, x: float, y: float) -> QtCore.QPoint:
-        """Map data coordinates to a position in the plot widget (for tests and tooltips)."""
-        scene_pos = self.plot_item.vb.mapViewToScene(QtCore.QPointF(x, y))
-        return self.plot_widget.mapFromScene(scene_pos)
