@@ -102,6 +102,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("clear_point", "Clear the inspected point", ("Escape",)),
     ActionSpec("fit_view", "Fit data in view", ("A",), "Zoom to show all the data"),
+    ActionSpec(
+        "equal_aspect", "Equal axis scales", ("Ctrl+L",),
+        "One unit is as long on both axes (off by itself when the columns' ranges differ "
+        "more than 4-fold)",
+        checkable=True,
+    ),
     ActionSpec("full_screen", "Full screen", ("F11",), checkable=True),
     ActionSpec("bigger", "Bigger", ("Ctrl++", "Ctrl+="),
                "Bigger fonts, points and lines (for a projector)"),
@@ -129,7 +135,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     )),
     ("&View", (
         "contours", "truth", "log_nll", "bound", "kmeans", "clear_point", None,
-        "fit_view", "full_screen", None,
+        "fit_view", "equal_aspect", "full_screen", None,
         "bigger", "smaller", "normal_size", None,
         "dark_theme",
     )),

@@ -197,6 +197,7 @@ class MainWindow(QtWidgets.QMainWindow):
             "bound": self.nll_view.show_bound,
             "kmeans": self._set_kmeans,
             "full_screen": self._set_full_screen,
+            "equal_aspect": self.scatter.set_equal_aspect,
             "dark_theme": self._set_dark_theme,
         }
         for name, slot in triggered.items():
@@ -311,12 +312,30 @@ class MainWindow(QtWidgets.QMainWindow):
         two_columns = len(self.controller.dims) == 2
         self.actions_by_name["contours"].setEnabled(two_columns)
         self.actions_by_name["snapshots"].setEnabled(two_columns)
+        self.actions_by_name["equal_aspect"].setEnabled(two_columns)
+        self._choose_aspect()
         self._update_title()
+
+    def _choose_aspect(self) -> None:
+        """Equal axis scales unless the shown columns' ranges are far apart (then say so)."""
+        if len(self.controller.dims) != 2:
+            return
+        comparable = self.scatter.ranges_comparable()
+        action = self.actions_by_name["equal_aspect"]
+        if action.isChecked() != comparable:
+            action.setChecked(comparable)
+        if not comparable:
+            self.statusBar().showMessage(
+                "The columns' ranges differ a lot, so the axes have their own scales "
+                "(View > Equal axis scales)",
+                10000,
+            )
 
     def _on_dims_changed(self) -> None:
         session = self.controller.session
         if session is not None:
             self.column_chooser.show_columns(session.dataset.columns, self.controller.dims)
+            self._choose_aspect()
             self.analysis.refresh()
 
     # ================================================================ title
@@ -562,6 +581,7 @@ class MainWindow(QtWidgets.QMainWindow):
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+        self.actions_by_name["equal_aspect"].setChecked(True)
         for name, key, default in [
             ("contours", "view/contours", False),
             ("truth", "view/truth", False),

@@ -40,6 +40,8 @@ class ScatterView(PlotView):
     """
 
     ELLIPSE_STDS = (1.0, 2.0)
+    #: Columns whose ranges differ more than this are not drawn with equal axis scales.
+    ASPECT_RATIO_LIMIT = 4.0
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("scatter_plot", parent)
@@ -70,6 +72,17 @@ class ScatterView(PlotView):
         self.plot_item.setLabel("bottom", labels[0])
         self.plot_item.setLabel("left", labels[1])
         self._extent = data_extent(xy) if len(xy) else ((0.0, 1.0), (0.0, 1.0))
+        self.fit_view()
+
+    def ranges_comparable(self) -> bool:
+        """True when the two columns' ranges are within :data:`ASPECT_RATIO_LIMIT` of each other."""
+        (x0, x1), (y0, y1) = self._extent
+        wide, tall = max(x1 - x0, 1e-300), max(y1 - y0, 1e-300)
+        return max(wide / tall, tall / wide) <= self.ASPECT_RATIO_LIMIT
+
+    def set_equal_aspect(self, equal: bool) -> None:
+        """Draw one unit as long on both axes (ellipses keep their true shape), or fill the plot."""
+        self.plot_item.setAspectLocked(equal)
         self.fit_view()
 
     def fit_view(self) -> None:

@@ -475,3 +475,16 @@ def test_rendered_window_is_not_blank(qtbot, window):
     for colour in component_colours(3):
         distance = np.abs(plot.astype(int) - colour.astype(int)).sum(axis=2)
         assert (distance < 30).sum() > 50
+
+
+def test_equal_axis_scales_unless_the_columns_ranges_differ_a_lot(qtbot, window, faithful_path):
+    assert window.scatter.plot_item.vb.state["aspectLocked"]  # the lecture mixture
+    assert window.load_dataset(load_csv(faithful_path), 2, "kmeans", 0)
+    # Minutes of eruption against minutes of waiting: ranges 15-fold apart.
+    assert not window.actions_by_name["equal_aspect"].isChecked()
+    assert not window.scatter.plot_item.vb.state["aspectLocked"]
+    assert "ranges differ" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, Key.Key_L, Ctrl)
+    assert window.scatter.plot_item.vb.state["aspectLocked"]
+    assert window.load_dataset(load_csv(faithful_path, normalize=True), 2, "kmeans", 0)
+    assert window.scatter.plot_item.vb.state["aspectLocked"]  # z-scores are comparable
