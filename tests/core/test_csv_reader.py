@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import shared_data_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -15,7 +16,7 @@ from gmmviewer.core.csv_reader import AUTO, CsvPreview, load_csv, sniff_csv
 from gmmviewer.core.errors import DataError
 from gmmviewer.core.params import GMMParams
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = shared_data_dir()
 FAITHFUL = DATA / "faithful.csv"
 IRIS = DATA / "iris.csv"
 needs_shared_data = pytest.mark.skipif(
