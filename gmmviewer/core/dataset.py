@@ -158,24 +158,6 @@ class Dataset:
         scale[scale == 0.0] = 1.0
         return replace(self, X=(raw - offset) / scale, offset=offset, scale=scale)
 
-    def select(self, columns: list[int]) -> Dataset:
-        """A copy with only the given feature indices (truth is dropped unless all are kept)."""
-        columns = list(columns)
-        if columns == list(range(self.n_features)):
-            return self
-        truth = None
-        if self.truth is not None:
-            full = self.truth.full_covariances()[:, columns][:, :, columns]
-            truth = GMMParams(self.truth.weights, self.truth.means[:, columns], full, "full")
-        return replace(
-            self,
-            X=self.X[:, columns],
-            columns=tuple(self.columns[i] for i in columns),
-            offset=self.offset[columns],
-            scale=self.scale[columns],
-            truth=truth,
-        )
-
     def to_data_units(self, params: GMMParams) -> GMMParams:
         """Map parameters fitted on ``X`` to the data's own units.
 

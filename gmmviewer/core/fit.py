@@ -27,6 +27,9 @@ from gmmviewer.core.objective import (
     DEFAULT_MAX_ITER,
     DEFAULT_REG_COVAR,
     DEFAULT_TOL,
+    check_max_iter,
+    check_reg_covar,
+    check_tol,
     has_converged,
 )
 from gmmviewer.core.params import GMMParams
@@ -192,12 +195,7 @@ def fit(
         raise ParameterError("X must be a non-empty 2-D array of shape (n_samples, n_features)")
     if not np.all(np.isfinite(data)):
         raise ParameterError("X contains missing or non-finite values")
-    if tol < 0 or not math.isfinite(tol):
-        raise ParameterError(f"tol must be a non-negative number, got {tol}")
-    if int(max_iter) != max_iter or max_iter < 0:
-        raise ParameterError(f"max_iter must be a non-negative integer, got {max_iter}")
-    if reg_covar < 0 or not math.isfinite(reg_covar):
-        raise ParameterError(f"reg_covar must be a non-negative number, got {reg_covar}")
+    tol, max_iter, reg_covar = check_tol(tol), check_max_iter(max_iter), check_reg_covar(reg_covar)
     n_samples = data.shape[0]
     if init_params is None:
         check_covariance_type(covariance_type)

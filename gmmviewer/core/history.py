@@ -80,11 +80,6 @@ class SessionState:
         """M-steps since convergence tracking last restarted."""
         return self.iteration - self.run_start
 
-    @property
-    def is_half_step(self) -> bool:
-        """True for states made by an E-step or an M-step."""
-        return self.action in ("e-step", "m-step")
-
     def evolve(self, **changes: object) -> SessionState:
         """Copy with ``changes`` applied."""
         return replace(self, **changes)

@@ -16,11 +16,36 @@ from __future__ import annotations
 
 import math
 
+from gmmviewer.core.errors import ParameterError
 from gmmviewer.core.params import GMMParams
 
 DEFAULT_TOL = 1e-3
 DEFAULT_MAX_ITER = 100
 DEFAULT_REG_COVAR = 1e-6
+
+
+def check_tol(value: float) -> float:
+    """``tol`` as a float, or a ParameterError unless it is a finite number >= 0."""
+    return _non_negative("tol", value)
+
+
+def check_reg_covar(value: float) -> float:
+    """``reg_covar`` as a float, or a ParameterError unless it is a finite number >= 0."""
+    return _non_negative("reg_covar", value)
+
+
+def check_max_iter(value: int) -> int:
+    """``max_iter`` as an int, or a ParameterError unless it is a whole number >= 0."""
+    if int(value) != value or value < 0:
+        raise ParameterError(f"max_iter must be a non-negative integer, got {value}")
+    return int(value)
+
+
+def _non_negative(name: str, value: float) -> float:
+    value = float(value)
+    if not math.isfinite(value) or value < 0:
+        raise ParameterError(f"{name} must be a non-negative number, got {value}")
+    return value
 
 
 def has_converged(previous_lower_bound: float, lower_bound: float, tol: float) -> bool:

@@ -137,10 +137,6 @@ class GMMParams:
             return out
         return self.covariances[:, None, None] * np.eye(d)[None, :, :]
 
-    def component_covariance(self, k: int) -> np.ndarray:
-        """Full D x D covariance of component ``k``."""
-        return self.full_covariances()[k]
-
     # --------------------------------------------------------------- editing
     def with_mean(self, k: int, mean: np.ndarray) -> GMMParams:
         """Copy with component ``k``'s mean replaced by ``mean`` (shape (n_features,))."""

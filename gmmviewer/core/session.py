@@ -12,53 +12,43 @@ compute a slow step on a worker thread and commit it on the GUI thread.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
 from gmmviewer.core.dataset import Dataset
 from gmmviewer.core.errors import ParameterError, SessionError
 from gmmviewer.core.estep import (
-    expected_complete_log_likelihood,
     posterior,
-    responsibilities,
     weighted_log_prob,
 )
 from gmmviewer.core.events import Signal
 from gmmviewer.core.gaussian import check_covariance_type
 from gmmviewer.core.history import History, SessionState
 from gmmviewer.core.initialization import check_init_method, check_n_components, initialize
-from gmmviewer.core.mstep import estimate_parameters, statistics_from_responsibilities
 from gmmviewer.core.objective import (
     DEFAULT_MAX_ITER,
     DEFAULT_REG_COVAR,
     DEFAULT_TOL,
-    has_converged,
+    check_max_iter,
+    check_reg_covar,
+    check_tol,
 )
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.passes import feature_variance
+from gmmviewer.core.session_edits import SessionEdits
+from gmmviewer.core.transitions import (
+    PreparedStep,
+    e_step_transition,
+    m_step_transition,
+    start_state,
+)
 
 #: Default of :meth:`EMSession.reinitialize`'s ``seed``: keep the current seed.
 _KEEP = object()
 
 
-@dataclass(frozen=True, eq=False)
-class PreparedStep:
-    """A computed half-step waiting to be committed with :meth:`EMSession.apply`.
-
-    It remembers the state it was computed from, so a stale one is refused.
-    """
-
-    origin: SessionState
-    state: SessionState
-    resp: np.ndarray | None
-    entropy: float
-    weighted: np.ndarray | None
-
-
-class EMSession:
+class EMSession(SessionEdits):
     """EM on one data set, one half-step at a time, with history and editing.
 
     Parameters
@@ -96,15 +86,8 @@ class EMSession:
         max_iter: int = DEFAULT_MAX_ITER,
         reg_covar: float = DEFAULT_REG_COVAR,
     ) -> None:
-        self._dataset = data if isinstance(data, Dataset) else Dataset(np.asarray(data, float))
-        self._X = self._dataset.X
-        self._data_variance = float(np.mean(feature_variance(self._X)))
-        self.changed = Signal()
-        self._tol = _check_positive("tol", tol, allow_zero=True)
-        self._max_iter = _check_max_iter(max_iter)
-        self._reg_covar = _check_positive("reg_covar", reg_covar, allow_zero=True)
-        self._init = check_init_method(init)
-        self._seed = seed
+        dataset = data if isinstance(data, Dataset) else Dataset(np.asarray(data, float))
+        self._setup(dataset, tol, max_iter, reg_covar, init, seed)
         if params is None:
             check_covariance_type(covariance_type)
             params = initialize(
@@ -114,13 +97,34 @@ class EMSession:
         else:
             params = self._check_params(params)
             description = "initialised from given parameters"
+        self._history = History(self._initial_state(params, description))
+
+    def _setup(
+        self,
+        dataset: Dataset,
+        tol: float,
+        max_iter: int,
+        reg_covar: float,
+        init: str,
+        seed: int | None,
+    ) -> None:
+        """Everything but the history, shared by a new and a restored session."""
+        self._dataset = dataset
+        self._X = dataset.X
+        self._data_variance = float(np.mean(feature_variance(self._X)))
+        self.changed = Signal()
+        self._tol = check_tol(tol)
+        self._max_iter = check_max_iter(max_iter)
+        self._reg_covar = check_reg_covar(reg_covar)
+        self._init = check_init_method(init)
+        self._seed = None if seed is None else int(seed)
+        # Responsibilities and weighted log-densities are caches, recomputed on demand
+        # from the parameters they belong to.
         self._resp: np.ndarray | None = None
         self._resp_for: GMMParams | None = None
         self._entropy = 0.0
         self._weighted: np.ndarray | None = None
         self._weighted_for: GMMParams | None = None
-        first = self._initial_state(params, description)
-        self._history = History(first)
 
     @classmethod
     def restore(
@@ -148,23 +152,16 @@ class EMSession:
             If a state's parameters do not fit the data or the settings are invalid.
         """
         session = cls.__new__(cls)
-        session._dataset = dataset
-        session._X = dataset.X
-        session._data_variance = float(np.mean(feature_variance(dataset.X)))
-        session.changed = Signal()
-        session._tol = _check_positive("tol", settings["tol"], allow_zero=True)
-        session._max_iter = _check_max_iter(settings["max_iter"])
-        session._reg_covar = _check_positive("reg_covar", settings["reg_covar"], allow_zero=True)
-        session._init = check_init_method(str(settings["init"]))
-        seed = settings["seed"]
-        session._seed = None if seed is None else int(seed)  # type: ignore[arg-type]
+        session._setup(
+            dataset,
+            settings["tol"],  # type: ignore[arg-type]
+            settings["max_iter"],  # type: ignore[arg-type]
+            settings["reg_covar"],  # type: ignore[arg-type]
+            str(settings["init"]),
+            settings["seed"],  # type: ignore[arg-type]
+        )
         for state in states:
             session._check_params(state.params)
-        session._resp = None
-        session._resp_for = None
-        session._entropy = 0.0
-        session._weighted = None
-        session._weighted_for = None
         session._history = History.from_states(states, position)
         return session
 
@@ -299,7 +296,7 @@ class EMSession:
 
     @tol.setter
     def tol(self, value: float) -> None:
-        self._tol = _check_positive("tol", value, allow_zero=True)
+        self._tol = check_tol(value)
         self.changed.emit("settings")
 
     @property
@@ -309,7 +306,7 @@ class EMSession:
 
     @max_iter.setter
     def max_iter(self, value: int) -> None:
-        self._max_iter = _check_max_iter(value)
+        self._max_iter = check_max_iter(value)
         self.changed.emit("settings")
 
     @property
@@ -319,7 +316,7 @@ class EMSession:
 
     @reg_covar.setter
     def reg_covar(self, value: float) -> None:
-        self._reg_covar = _check_positive("reg_covar", value, allow_zero=True)
+        self._reg_covar = check_reg_covar(value)
         self.changed.emit("settings")
 
     @property
@@ -447,46 +444,20 @@ class EMSession:
         return count
 
     def _prepare_e(self, state: SessionState) -> PreparedStep:
-        weighted = self._weighted_log_prob(state.params)
-        _, resp, entropy = responsibilities(weighted)
-        resp.setflags(write=False)
-        new = state.evolve(
-            action="e-step",
-            description=f"E-step {state.iteration + 1}",
-            resp_params=state.params,
-            next_step="M",
-            # Right after an E-step q is the exact posterior, so L(q, theta) = log p(X | theta).
-            elbo=state.log_likelihood,
-            previous_lower_bound=state.lower_bound,
-            lower_bound=state.log_likelihood / self.n_samples,
-            component=None,
-        )
-        return PreparedStep(state, new, resp, entropy, None)
+        return e_step_transition(state, self._weighted_log_prob(state.params), self.n_samples)
 
     def _prepare_m(self, state: SessionState) -> PreparedStep:
         self._sync_responsibilities()
-        resp = self._resp
-        assert resp is not None and self._resp_for is state.params
-        stats = statistics_from_responsibilities(
-            self._X, resp, state.params.means, state.params.covariance_type
+        assert self._resp is not None and self._resp_for is state.params
+        return m_step_transition(
+            state,
+            self._X,
+            self._resp,
+            self._entropy,
+            reg_covar=self._reg_covar,
+            tol=self._tol,
+            data_variance=self._data_variance,
         )
-        result = estimate_parameters(stats, self._reg_covar, state.params, self._data_variance)
-        weighted, log_likelihood = weighted_log_prob(self._X, result.params)
-        elbo = expected_complete_log_likelihood(resp, weighted) + self._entropy
-        iteration = state.iteration + 1
-        new = state.evolve(
-            action="m-step",
-            description=f"M-step {iteration}",
-            params=result.params,
-            next_step="E",
-            iteration=iteration,
-            log_likelihood=log_likelihood,
-            elbo=elbo,
-            converged=has_converged(state.previous_lower_bound, state.lower_bound, self._tol),
-            status=result.status,
-            component=None,
-        )
-        return PreparedStep(state, new, resp, self._entropy, weighted)
 
     # ================================================================ history
     def undo(self) -> SessionState:
@@ -566,123 +537,11 @@ class EMSession:
     def _initial_state(self, params: GMMParams, description: str) -> SessionState:
         weighted, log_likelihood = weighted_log_prob(self._X, params)
         self._weighted, self._weighted_for = weighted, params
-        return SessionState(
-            action="initialise",
-            description=description,
-            params=params,
-            resp_params=None,
-            next_step="E",
-            iteration=0,
-            run_start=0,
-            log_likelihood=log_likelihood,
-            elbo=None,
-        )
+        return start_state(params, description, log_likelihood)
 
     def _init_description(self, params: GMMParams) -> str:
         seed = "" if self._init == "kmeans" and self._seed is None else f", seed {self._seed}"
         return f"initialised by {self._init}{seed}, K = {params.n_components}"
-
-    # ================================================================ editing
-    def move_mean(self, component: int, mean: np.ndarray, merge: bool = False) -> SessionState:
-        """Move one component's mean (what dragging its handle calls).
-
-        Parameters
-        ----------
-        component : int
-            0-based index.
-        mean : ndarray of shape (n_features,)
-        merge : bool
-            When the current state is already a move of this component, replace it
-            instead of adding another entry, so one drag is one undo step.
-        """
-        params = self.params.with_mean(component, mean)
-        state = self.state
-        description = f"moved the mean of component {component + 1}"
-        if merge and state.action == "move mean" and state.component == component:
-            new = self._edited_state(state, params, "move mean", description, component)
-            self._history.replace_current(new)
-            self.changed.emit("edit")
-            return new
-        return self._push_edit(params, "move mean", description, component)
-
-    def add_component(
-        self,
-        mean: np.ndarray,
-        covariance: np.ndarray | None = None,
-        weight: float | None = None,
-    ) -> SessionState:
-        """Add a component at ``mean`` (weights renormalised).
-
-        Parameters
-        ----------
-        mean : ndarray of shape (n_features,)
-        covariance : ndarray of shape (n_features, n_features), optional
-            Defaults to the weight-averaged covariance of the existing components.
-        weight : float, optional
-            Defaults to 1 / (K + 1).
-        """
-        params = self.params
-        if self.n_components + 1 > self.n_samples:
-            raise ParameterError(
-                f"K = {self.n_components + 1} components need at least "
-                f"{self.n_components + 1} data points, there are {self.n_samples}"
-            )
-        if covariance is None:
-            covariance = np.einsum("k,kij->ij", params.weights, params.full_covariances())
-        new_params = params.with_component(mean, covariance, weight)
-        new_params = self._check_params(new_params)
-        return self._push_edit(
-            new_params,
-            "add component",
-            f"added component {new_params.n_components}",
-            new_params.n_components - 1,
-        )
-
-    def remove_component(self, component: int) -> SessionState:
-        """Remove one component (weights renormalised)."""
-        params = self.params.without_component(component)
-        return self._push_edit(
-            params, "remove component", f"removed component {component + 1}", component
-        )
-
-    def _push_edit(
-        self, params: GMMParams, action: str, description: str, component: int | None
-    ) -> SessionState:
-        new = self._edited_state(self.state, params, action, description, component)
-        self._history.push(new)
-        self.changed.emit("edit")
-        return new
-
-    def _edited_state(
-        self,
-        base: SessionState,
-        params: GMMParams,
-        action: str,
-        description: str,
-        component: int | None,
-    ) -> SessionState:
-        weighted, log_likelihood = weighted_log_prob(self._X, params)
-        resp_params = base.resp_params
-        elbo = None
-        if resp_params is not None and resp_params.n_components == params.n_components:
-            self._sync_responsibilities(resp_params)
-            assert self._resp is not None
-            elbo = expected_complete_log_likelihood(self._resp, weighted) + self._entropy
-        else:
-            resp_params = None
-        self._weighted, self._weighted_for = weighted, params
-        return SessionState(
-            action=action,
-            description=description,
-            params=params,
-            resp_params=resp_params,
-            next_step="E",
-            iteration=base.iteration,
-            run_start=base.iteration,
-            log_likelihood=log_likelihood,
-            elbo=elbo,
-            component=component,
-        )
 
     # ================================================================ caches
     def _weighted_log_prob(self, params: GMMParams) -> np.ndarray:
@@ -715,16 +574,3 @@ class EMSession:
             )
         check_n_components(params.n_components, self.n_samples)
         return params.validate()
-
-
-def _check_positive(name: str, value: float, allow_zero: bool) -> float:
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ParameterError(f"{name} must be a non-negative number, got {value}")
-    return value
-
-
-def _check_max_iter(value: int) -> int:
-    if int(value) != value or value < 0:
-        raise ParameterError(f"max_iter must be a non-negative integer, got {value}")
-    return int(value)

@@ -74,8 +74,8 @@ class AnalysisController(QtCore.QObject):
         self.restart_job.progressed.connect(self._on_restart_run)
         self.restart_job.finished.connect(self._on_restarts_finished)
         self.restart_job.failed.connect(self._report_error)
+        self._session_seen: object | None = None
         controller.refreshed.connect(self.refresh)
-        controller.session_replaced.connect(self._on_session_replaced)
         controller.point_clicked.connect(self.inspect_point)
 
     @property
@@ -83,17 +83,20 @@ class AnalysisController(QtCore.QObject):
         """The controller's session."""
         return self.controller.session
 
-    def _on_session_replaced(self) -> None:
+    def _forget_previous_session(self) -> None:
         self.inspected = None
         self._kmeans, self._kmeans_key, self._comparison_key = None, None, None
         self.restart_runs = []
         self.controller.views.nll.show_restarts([])
-        self.refresh()
 
     def refresh(self) -> None:
         """Bring the inspector, the Compare tab and the k-means overlay up to date."""
         if self.session is None:
             return
+        if self.session is not self._session_seen:
+            # A new data set: what was inspected or computed belongs to the old one.
+            self._session_seen = self.session
+            self._forget_previous_session()
         self._refresh_inspector()
         self._refresh_comparison()
         if self.show_kmeans:

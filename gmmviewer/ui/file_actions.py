@@ -25,6 +25,7 @@ from gmmviewer.ui.animation import AnimationDialog, AnimationRecorder, Animation
 from gmmviewer.ui.background import BackgroundJob
 from gmmviewer.ui.dialogs import CsvImportDialog, GenerateDialog
 from gmmviewer.ui.exporting import export_plot
+from gmmviewer.ui.progress import close_progress, open_progress
 from gmmviewer.ui.snapshots import render_strip
 
 if TYPE_CHECKING:  # the window imports this module
@@ -281,19 +282,12 @@ class FileActions(QtCore.QObject):
             self.window.show_error(str(error))
             return None
         total = 0 if entry_range is None else abs(entry_range[1] - entry_range[0]) + 1
-        progress = QtWidgets.QProgressDialog("Recording...", "Cancel", 0, total, self.window)
-        progress.setObjectName("animation_progress")
-        progress.setWindowTitle("Export animation")
-        progress.setMinimumDuration(0)
-        progress.setAutoClose(False)
-        progress.setAutoReset(False)
-        progress.canceled.connect(recorder.cancel)
-        progress.canceled.connect(self._close_progress)
+        self.progress = open_progress(
+            self.window, "Export animation", "Recording...", total, self._cancel_recording
+        )
         recorder.progressed.connect(self._on_frame)
         recorder.finished.connect(self._on_recorded)
         recorder.failed.connect(self._on_record_failed)
-        progress.show()
-        self.progress = progress
         self.recorder = recorder
         recorder.start()
         return recorder
@@ -312,13 +306,14 @@ class FileActions(QtCore.QObject):
         self._close_progress()
         self.window.show_error(message)
 
+    def _cancel_recording(self) -> None:
+        if self.recorder is not None:
+            self.recorder.cancel()
+        self._close_progress()
+
     def _close_progress(self) -> None:
-        progress, self.progress = self.progress, None
-        if progress is not None:
-            # Closing a progress dialog emits "canceled": it must not cancel a finished job.
-            progress.canceled.disconnect()
-            progress.close()
-            progress.deleteLater()
+        close_progress(self.progress)
+        self.progress = None
 
     # ================================================================ dialogs
     def _last_directory(self) -> str:

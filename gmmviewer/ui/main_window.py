@@ -22,6 +22,7 @@ from gmmviewer.core.session import EMSession
 from gmmviewer.core.synthetic import make_preset
 from gmmviewer.ui.actions import build_menus, create_actions
 from gmmviewer.ui.analysis import AnalysisController
+from gmmviewer.ui.column_chooser import ColumnChooser
 from gmmviewer.ui.compare_panel import ComparePanel
 from gmmviewer.ui.controller import DEFAULT_SPEED, Controller, Views
 from gmmviewer.ui.controls import ControlPanel
@@ -30,6 +31,7 @@ from gmmviewer.ui.histogram_view import HistogramView
 from gmmviewer.ui.inspector import PointInspector
 from gmmviewer.ui.model_selection_dialog import ModelSelectionDialog
 from gmmviewer.ui.nll_view import NllView
+from gmmviewer.ui.progress import close_progress, open_progress
 from gmmviewer.ui.scatter_view import ScatterView
 from gmmviewer.ui.shortcut_sheet import ShortcutSheet
 from gmmviewer.ui.status_view import StatusView
@@ -42,53 +44,18 @@ DEMO_DATA_SEED = 0
 DEMO_INIT = "random-means"
 DEMO_INIT_SEED = 0
 
+#: Settings of the first session, before there is one to take them from.
+NEW_SESSION = {
+    "covariance_type": "full",
+    "init": "kmeans",
+    "seed": 0,
+    "tol": DEFAULT_TOL,
+    "max_iter": DEFAULT_MAX_ITER,
+    "reg_covar": DEFAULT_REG_COVAR,
+}
+
 SCALE_STEP = 1.15
 SCALE_RANGE = (0.6, 3.0)
-
-
-class ColumnChooser(QtWidgets.QWidget):
-    """Which two columns the scatter shows, for data with more than two.
-
-    Signals
-    -------
-    dims_chosen(tuple)
-    """
-
-    dims_chosen = QtCore.Signal(tuple)
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("column_chooser")
-        self.x_combo = QtWidgets.QComboBox()
-        self.y_combo = QtWidgets.QComboBox()
-        self.x_combo.setObjectName("x_column")
-        self.y_combo.setObjectName("y_column")
-        layout = QtWidgets.QHBoxLayout(self)
-        layout.setContentsMargins(6, 2, 6, 2)
-        label = QtWidgets.QLabel("Show")
-        label.setToolTip("EM fits every column; the plot shows two at a time (marginals)")
-        layout.addWidget(label)
-        layout.addWidget(self.x_combo)
-        layout.addWidget(QtWidgets.QLabel("against"))
-        layout.addWidget(self.y_combo)
-        layout.addStretch(1)
-        self.x_combo.currentIndexChanged.connect(self._emit)
-        self.y_combo.currentIndexChanged.connect(self._emit)
-
-    def show_columns(self, columns: tuple[str, ...], dims: tuple[int, ...]) -> None:
-        """Offer ``columns`` with ``dims`` selected (without reporting it back)."""
-        with QtCore.QSignalBlocker(self.x_combo), QtCore.QSignalBlocker(self.y_combo):
-            for combo, index in ((self.x_combo, 0), (self.y_combo, 1)):
-                combo.clear()
-                combo.addItems(list(columns))
-                if index < len(dims):
-                    combo.setCurrentIndex(dims[index])
-        self.setVisible(len(columns) > 2)
-
-    def _emit(self) -> None:
-        x, y = self.x_combo.currentIndex(), self.y_combo.currentIndex()
-        if x >= 0 and y >= 0 and x != y:
-            self.dims_chosen.emit((x, y))
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -266,19 +233,12 @@ class MainWindow(QtWidgets.QMainWindow):
         seed, stopping rule).
         """
         current = self.controller.session
+        settings = current.fit_settings() if current is not None else dict(NEW_SESSION)
+        chosen = {"covariance_type": covariance_type, "init": init, "seed": seed}
+        settings.update({key: value for key, value in chosen.items() if value is not None})
+        k = n_components or (current.n_components if current is not None else 3)
         try:
-            session = EMSession(
-                dataset,
-                n_components or (current.n_components if current else 3),
-                covariance_type=covariance_type or (current.covariance_type if current else "full"),
-                init=init or (current.init if current else "kmeans"),
-                seed=(current.seed if current and current.seed is not None else 0)
-                if seed is None
-                else seed,
-                tol=current.tol if current else DEFAULT_TOL,
-                max_iter=current.max_iter if current else DEFAULT_MAX_ITER,
-                reg_covar=current.reg_covar if current else DEFAULT_REG_COVAR,
-            )
+            session = EMSession(dataset, k, **settings)
         except GMMViewerError as error:
             self.show_error(str(error))
             return False
@@ -536,16 +496,9 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.analysis.run_restarts(n_restarts)
 
     def _on_work_started(self, what: str, total: int) -> None:
-        dialog = QtWidgets.QProgressDialog(f"{what}: 0 of {total}", "Cancel", 0, total, self)
-        dialog.setObjectName("progress_dialog")
-        dialog.setWindowTitle(what)
-        dialog.setMinimumDuration(0)
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-        dialog.canceled.connect(self.analysis.cancel_long_work)
-        dialog.setWindowModality(QtCore.Qt.WindowModality.NonModal)
-        dialog.show()
-        self.progress_dialog = dialog
+        self.progress_dialog = open_progress(
+            self, what, f"{what}: 0 of {total}", total, self.analysis.cancel_long_work
+        )
 
     def _on_work_progressed(self, done: int, text: str) -> None:
         dialog = self.progress_dialog
@@ -554,12 +507,8 @@ class MainWindow(QtWidgets.QMainWindow):
             dialog.setLabelText(f"{dialog.windowTitle()}: {done} of {dialog.maximum()} ({text})")
 
     def _on_work_finished(self, text: str) -> None:
-        dialog, self.progress_dialog = self.progress_dialog, None
-        if dialog is not None:
-            # Closing a progress dialog emits "canceled": it must not cancel anything now.
-            dialog.canceled.disconnect()
-            dialog.close()
-            dialog.deleteLater()
+        close_progress(self.progress_dialog)
+        self.progress_dialog = None
         self.statusBar().showMessage(text, 15000)
 
     def show_model_selection(self) -> ModelSelectionDialog | None:

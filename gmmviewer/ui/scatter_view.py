@@ -60,7 +60,6 @@ class ScatterView(PlotView):
         self.kmeans_centres = pg.ScatterPlotItem(symbol="x", size=16)
         self.kmeans_centres.setZValue(15)
         self.plot_item.addItem(self.kmeans_centres)
-        self._component_colours = np.zeros((0, 3), dtype=np.uint8)
         self._covariances = np.zeros((0, 2, 2))
         self._extent: tuple[tuple[float, float], ...] = ((0.0, 1.0), (0.0, 1.0))
 
@@ -108,7 +107,6 @@ class ScatterView(PlotView):
         """
         k = len(means)
         self._sync_component_items(k)
-        self._component_colours = np.asarray(colours)
         self._covariances = np.asarray(covariances)
         self.legend.clear()
         for index in range(k):

@@ -214,10 +214,9 @@ def _png(image: QtGui.QImage) -> str:
 
 
 def _image(item: pg.ImageItem, frame: _Frame) -> list[str]:
-    qimage = item.qimage if item.qimage is not None else None
-    if qimage is None:
-        item.render()
-        qimage = item.qimage
+    if item.qimage is None:
+        item.render()  # pyqtgraph renders the image lazily, on first paint
+    qimage = item.qimage
     if qimage is None:
         return []
     rect = item.mapRectToParent(item.boundingRect())
