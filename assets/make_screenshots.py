@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from gmmviewer.ui.app import create_application  # noqa: E402
-from gmmviewer.ui.main_window import MainWindow  # noqa: E402
+from gmmviewer.ui.window.main_window import MainWindow  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -96,8 +96,8 @@ def lesson_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
 
 def any_data_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
     """One-column data, a pair of iris's four columns in the dark theme, an animation."""
-    from gmmviewer.core.synthetic import make_preset
-    from gmmviewer.ui.animation import AnimationSettings
+    from gmmviewer.core.data.synthetic import make_preset
+    from gmmviewer.ui.export.animation import AnimationSettings
 
     window = new_window(settings_path)
     window.load_dataset(make_preset("bimodal-1d", 500, seed=0), 2, "random-means", 0)
@@ -110,7 +110,7 @@ def any_data_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
 
     data = Path(__file__).resolve().parents[2] / "shared" / "data" / "iris.csv"
     if data.is_file():
-        from gmmviewer.core.csv_reader import load_csv
+        from gmmviewer.core.files.csv_reader import load_csv
 
         window.load_dataset(load_csv(data), 3, "kmeans", 0)
         window.controller.set_dims((2, 3))

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from gmmviewer.core.csv_reader import CsvPreview, load_csv, sniff_csv
-from gmmviewer.core.csv_writer import write_data_csv
-from gmmviewer.core.dataset import Dataset, LoadReport
+from gmmviewer.core.data.dataset import Dataset, LoadReport
+from gmmviewer.core.data.synthetic import PRESETS, make_preset, make_random_mixture, sample_mixture
+from gmmviewer.core.em.fit import FitResult, IterationRecord, fit
+from gmmviewer.core.em.initialization import INIT_METHODS, initialize
+from gmmviewer.core.em.kmeans import KMeansResult, kmeans
+from gmmviewer.core.em.objective import aic, bic
 from gmmviewer.core.errors import (
     DataError,
     GMMViewerError,
@@ -22,15 +25,12 @@ from gmmviewer.core.errors import (
     ParameterFileError,
     SessionError,
 )
-from gmmviewer.core.fit import FitResult, IterationRecord, fit
-from gmmviewer.core.history import SessionState
-from gmmviewer.core.initialization import INIT_METHODS, initialize
-from gmmviewer.core.kmeans import KMeansResult, kmeans
-from gmmviewer.core.objective import aic, bic
-from gmmviewer.core.paramfile import ParamFile, load_params, save_params
+from gmmviewer.core.files.csv_reader import CsvPreview, load_csv, sniff_csv
+from gmmviewer.core.files.csv_writer import write_data_csv
+from gmmviewer.core.files.paramfile import ParamFile, load_params, save_params
 from gmmviewer.core.params import GMMParams
-from gmmviewer.core.session import EMSession
-from gmmviewer.core.synthetic import PRESETS, make_preset, make_random_mixture, sample_mixture
+from gmmviewer.core.session.em_session import EMSession
+from gmmviewer.core.session.history import SessionState
 
 __all__ = [
     "INIT_METHODS",

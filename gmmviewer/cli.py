@@ -20,17 +20,17 @@ from typing import TextIO
 import numpy as np
 
 from gmmviewer import __version__
-from gmmviewer.core.csv_reader import load_csv
-from gmmviewer.core.csv_writer import write_data_csv
-from gmmviewer.core.dataset import Dataset
+from gmmviewer.core.data.dataset import Dataset
+from gmmviewer.core.data.synthetic import PRESETS, make_preset, make_random_mixture
+from gmmviewer.core.em.fit import FitResult, fit
+from gmmviewer.core.em.gaussian import COVARIANCE_TYPES
+from gmmviewer.core.em.initialization import INIT_METHODS
+from gmmviewer.core.em.objective import DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL
 from gmmviewer.core.errors import GMMViewerError
-from gmmviewer.core.fit import FitResult, fit
-from gmmviewer.core.gaussian import COVARIANCE_TYPES
-from gmmviewer.core.initialization import INIT_METHODS
-from gmmviewer.core.objective import DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL
-from gmmviewer.core.paramfile import FILE_FORMATS, load_params, save_params
+from gmmviewer.core.files.csv_reader import load_csv
+from gmmviewer.core.files.csv_writer import write_data_csv
+from gmmviewer.core.files.paramfile import FILE_FORMATS, load_params, save_params
 from gmmviewer.core.params import GMMParams
-from gmmviewer.core.synthetic import PRESETS, make_preset, make_random_mixture
 
 PROG = "gmmviewer"
 SUBCOMMANDS = ("fit", "generate")

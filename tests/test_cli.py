@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sklearn.mixture import GaussianMixture
 
-from gmmviewer.core.paramfile import load_params, save_params
+from gmmviewer.core.files.paramfile import load_params, save_params
 from gmmviewer.core.params import GMMParams
 
 

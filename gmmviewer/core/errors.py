@@ -28,7 +28,7 @@ class SessionFileError(GMMViewerError, ValueError):
 
 
 class SessionError(GMMViewerError, RuntimeError):
-    """An operation on an :class:`~gmmviewer.core.session.EMSession` is not valid now."""
+    """An operation on an :class:`~gmmviewer.core.session.em_session.EMSession` is not valid now."""
 
 
 class Cancelled(GMMViewerError):

@@ -1,7 +1,7 @@
 """Mixture parameters: :class:`GMMParams`, an immutable value the session and files share.
 
 Pure numpy; no Qt. Covariances are stored in scikit-learn's compact form for their
-``covariance_type`` (see :mod:`gmmviewer.core.gaussian`); :meth:`GMMParams.full_covariances`
+``covariance_type`` (see :mod:`gmmviewer.core.em.gaussian`); :meth:`GMMParams.full_covariances`
 expands them to one D x D matrix per component for views and files.
 """
 
@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gmmviewer.core.errors import ParameterError
-from gmmviewer.core.gaussian import (
+from gmmviewer.core.em.gaussian import (
     SingularCovarianceError,
     check_covariance_type,
     precision_cholesky,
 )
+from gmmviewer.core.errors import ParameterError
 
 #: How far the weights may sum from one before they are rejected (files are written to
 #: 17 significant digits, so a valid file is far inside this).

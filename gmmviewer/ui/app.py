@@ -12,11 +12,11 @@ import sys
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gmmviewer.core.csv_reader import load_csv
-from gmmviewer.core.dataset import Dataset
-from gmmviewer.core.session_file import SESSION_EXTENSION, OpenedSession, load_session
-from gmmviewer.ui.main_window import MainWindow
+from gmmviewer.core.data.dataset import Dataset
+from gmmviewer.core.files.csv_reader import load_csv
+from gmmviewer.core.files.session_file import SESSION_EXTENSION, OpenedSession, load_session
 from gmmviewer.ui.resources import app_icon
+from gmmviewer.ui.window.main_window import MainWindow
 
 APPLICATION_NAME = "gmmviewer"
 

@@ -6,7 +6,7 @@ mid-fit parameters, and times one full EM iteration (E-step + M-step) on all N p
 from those parameters with:
 
 * **gmmviewer fit**: ``expectation_pass`` + ``estimate_parameters``, exactly the body of
-  the loop in :func:`gmmviewer.core.fit.fit`;
+  the loop in :func:`gmmviewer.core.em.fit.fit`;
 * **gmmviewer session**: ``EMSession.step()`` (E-step then M-step, what the window runs;
   the session is built outside the timer);
 * **scikit-learn fit()**: a warm-started ``GaussianMixture(max_iter=1, tol=0).fit(X)``
@@ -52,12 +52,12 @@ import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
-from gmmviewer.core.fit import expectation_pass, fit
-from gmmviewer.core.mstep import estimate_parameters
-from gmmviewer.core.objective import DEFAULT_REG_COVAR
+from gmmviewer.core.data.synthetic import make_random_mixture
+from gmmviewer.core.em.fit import expectation_pass, fit
+from gmmviewer.core.em.mstep import estimate_parameters
+from gmmviewer.core.em.objective import DEFAULT_REG_COVAR
 from gmmviewer.core.params import GMMParams
-from gmmviewer.core.session import EMSession
-from gmmviewer.core.synthetic import make_random_mixture
+from gmmviewer.core.session.em_session import EMSession
 
 #: (N, K) of every case of the full run.
 CASES: tuple[tuple[int, int], ...] = ((100_000, 3), (1_000_000, 5), (1_000_000, 10))
@@ -148,7 +148,7 @@ def sklearn_model(params: GMMParams) -> GaussianMixture:
 
 
 def gmmviewer_iteration(X: np.ndarray, params: GMMParams, data_variance: float) -> GMMParams:
-    """One iteration of :func:`gmmviewer.core.fit.fit`'s loop."""
+    """One iteration of :func:`gmmviewer.core.em.fit.fit`'s loop."""
     _, stats = expectation_pass(X, params)
     assert stats is not None
     return estimate_parameters(stats, DEFAULT_REG_COVAR, params, data_variance).params

@@ -100,7 +100,7 @@ def child_generate(data_path: Path, n_samples: int) -> dict[str, float]:
     """Draw the data set and save it as a float64 ``.npy`` file."""
     import numpy as np
 
-    from gmmviewer.core.synthetic import make_random_mixture
+    from gmmviewer.core.data.synthetic import make_random_mixture
 
     dataset = make_random_mixture(
         N_COMPONENTS, n_samples, N_FEATURES, separation=SEPARATION, seed=SEED
@@ -122,7 +122,7 @@ def child_measure(kind: str, data_path: Path, max_iter: int) -> dict[str, float]
 
     start_params = None
     if kind.endswith("-start") or kind == "gmmviewer-session":
-        from gmmviewer.core.fit import fit
+        from gmmviewer.core.em.fit import fit
 
         start_params = fit(
             X[:WARM_UP_POINTS], N_COMPONENTS, init="kmeans", max_iter=WARM_UP_ITERATIONS, seed=0
@@ -131,7 +131,7 @@ def child_measure(kind: str, data_path: Path, max_iter: int) -> dict[str, float]
 
     started = time.perf_counter()
     if kind.startswith("gmmviewer-") and kind != "gmmviewer-session":
-        from gmmviewer.core.fit import fit
+        from gmmviewer.core.em.fit import fit
 
         stamps: list[float] = []
         fit(
@@ -149,7 +149,7 @@ def child_measure(kind: str, data_path: Path, max_iter: int) -> dict[str, float]
         if intervals.size:
             report["per_iteration"] = float(statistics.median(intervals))
     elif kind == "gmmviewer-session":
-        from gmmviewer.core.session import EMSession
+        from gmmviewer.core.session.em_session import EMSession
 
         EMSession(X, params=start_params).step()
     else:
@@ -181,8 +181,8 @@ def child_measure(kind: str, data_path: Path, max_iter: int) -> dict[str, float]
 def imports_before_data(kind: str) -> None:
     """Import the library a measurement uses before loading data, as a user's script would."""
     if kind.startswith("gmmviewer-"):
-        import gmmviewer.core.fit  # noqa: F401
-        import gmmviewer.core.session  # noqa: F401
+        import gmmviewer.core.em.fit  # noqa: F401
+        import gmmviewer.core.session.em_session  # noqa: F401
     elif kind.startswith("sklearn-"):
         import sklearn.mixture  # noqa: F401
 

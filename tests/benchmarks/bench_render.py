@@ -3,7 +3,7 @@
 One *frame* is what the window does after every E-step:
 
 1. blend each point's colour from a (N, K=3) responsibility matrix with
-   :func:`gmmviewer.ui.colours.blend`;
+   :func:`gmmviewer.ui.views.colours.blend`;
 2. hand the colours to the points layer;
 3. repaint synchronously. The repaint is ``widget.grab()`` on a 1000 x 700
    ``pg.PlotWidget`` shown on Qt's offscreen platform: it paints the whole widget (axes
@@ -16,7 +16,7 @@ two of them, alternated, so every frame really changes every colour.
 
 Three layers are compared:
 
-* **PointCloudItem** (``gmmviewer.ui.points_item``): ``item.set_colours(rgb)``.
+* **PointCloudItem** (``gmmviewer.ui.views.points_item``): ``item.set_colours(rgb)``.
 * **naive**: ``pg.ScatterPlotItem.setBrush([pg.mkBrush(c) for c in rgb])``, a fresh
   ``QBrush`` per point per frame. Seconds per frame from 1e5 on, so it runs with fewer
   repeats and is *extrapolated* (linearly from 1e5, marked ``~``) at 1e6, not run.
@@ -48,8 +48,8 @@ import numpy as np  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
 from pyqtgraph.Qt import QtCore, QtGui  # noqa: E402
 
-from gmmviewer.ui.colours import blend, component_colours  # noqa: E402
-from gmmviewer.ui.points_item import PointCloudItem  # noqa: E402
+from gmmviewer.ui.views.colours import blend, component_colours  # noqa: E402
+from gmmviewer.ui.views.points_item import PointCloudItem  # noqa: E402
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 REPEATS = {1_000: 15, 10_000: 15, 100_000: 9, 1_000_000: 5}

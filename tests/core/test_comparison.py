@@ -8,10 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score
 
-from gmmviewer.core.comparison import adjusted_rand_index, compare_with_truth, match_components
-from gmmviewer.core.fit import fit
+from gmmviewer.core.analysis.comparison import (
+    adjusted_rand_index,
+    compare_with_truth,
+    match_components,
+)
+from gmmviewer.core.data.synthetic import make_preset
+from gmmviewer.core.em.fit import fit
 from gmmviewer.core.params import GMMParams
-from gmmviewer.core.synthetic import make_preset
 
 
 @settings(max_examples=200, deadline=None)
@@ -57,7 +61,7 @@ def test_a_good_fit_is_close_to_the_truth():
 
 
 def _hard(X: np.ndarray, params: GMMParams) -> np.ndarray:
-    from gmmviewer.core.estep import posterior
+    from gmmviewer.core.em.estep import posterior
 
     resp, _, _ = posterior(X, params)
     return np.argmax(resp, axis=0)

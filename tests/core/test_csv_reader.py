@@ -1,4 +1,4 @@
-"""Tests of gmmviewer.core.csv_reader: real files, messy files, every error, a round trip."""
+"""Tests of gmmviewer.core.files.csv_reader: real files, messy files, every error, a round trip."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from gmmviewer.core import csv_reader
-from gmmviewer.core.csv_reader import AUTO, CsvPreview, load_csv, sniff_csv
+from gmmviewer.core.files import csv_reader
 from gmmviewer.core.errors import DataError
+from gmmviewer.core.files.csv_reader import AUTO, CsvPreview, load_csv, sniff_csv
 from gmmviewer.core.params import GMMParams
 
 DATA = shared_data_dir()

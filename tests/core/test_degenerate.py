@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gmmviewer.core.fit import fit
+from gmmviewer.core.em.fit import fit
 from gmmviewer.core.params import GMMParams
-from gmmviewer.core.session import EMSession
+from gmmviewer.core.session.em_session import EMSession
 
 
 def run_and_check(session: EMSession, half_steps: int = 40) -> list[str]:

@@ -14,11 +14,11 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
-from gmmviewer.core.fit import fit
-from gmmviewer.core.initialization import initialize
+from gmmviewer.core.data.synthetic import make_preset, make_random_mixture
+from gmmviewer.core.em.fit import fit
+from gmmviewer.core.em.initialization import initialize
 from gmmviewer.core.params import GMMParams
-from gmmviewer.core.session import EMSession
-from gmmviewer.core.synthetic import make_preset, make_random_mixture
+from gmmviewer.core.session.em_session import EMSession
 
 COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
 

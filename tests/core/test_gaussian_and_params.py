@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
-from gmmviewer.core.errors import ParameterError
-from gmmviewer.core.estep import mixture_log_density, posterior, weighted_log_prob
-from gmmviewer.core.gaussian import (
+from gmmviewer.core.em.estep import mixture_log_density, posterior, weighted_log_prob
+from gmmviewer.core.em.gaussian import (
     SingularCovarianceError,
     log_gaussian_density,
     precision_cholesky,
 )
+from gmmviewer.core.errors import ParameterError
 from gmmviewer.core.params import GMMParams
 
 COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 
+from gmmviewer.core.data.synthetic import make_preset
+from gmmviewer.core.em.initialization import INIT_METHODS, initialize
+from gmmviewer.core.em.kmeans import kmeans
 from gmmviewer.core.errors import ParameterError
-from gmmviewer.core.initialization import INIT_METHODS, initialize
-from gmmviewer.core.kmeans import kmeans
-from gmmviewer.core.synthetic import make_preset
 
 
 @pytest.fixture(scope="module")

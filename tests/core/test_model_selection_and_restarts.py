@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from oracles import sklearn_model
 
+from gmmviewer.core.analysis.model_selection import best_model, scan_models
+from gmmviewer.core.analysis.restarts import best_run, run_restarts
+from gmmviewer.core.data.synthetic import make_preset
 from gmmviewer.core.errors import Cancelled
-from gmmviewer.core.model_selection import best_model, scan_models
-from gmmviewer.core.restarts import best_run, run_restarts
-from gmmviewer.core.synthetic import make_preset
 
 
 def test_bic_and_aic_agree_with_sklearn(faithful):

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from gmmviewer.core.fit import fit
-from gmmviewer.core.session import EMSession
+from gmmviewer.core.em.fit import fit
+from gmmviewer.core.session.em_session import EMSession
 
 COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
 

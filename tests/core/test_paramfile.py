@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from gmmviewer.core.em.gaussian import COVARIANCE_TYPES
 from gmmviewer.core.errors import ParameterError, ParameterFileError
-from gmmviewer.core.gaussian import COVARIANCE_TYPES
-from gmmviewer.core.paramfile import ParamFile, load_params, save_params
+from gmmviewer.core.files.paramfile import ParamFile, load_params, save_params
 from gmmviewer.core.params import GMMParams
 
 FORMATS = ("json", "npz", "csv")
@@ -234,7 +234,7 @@ def test_csv_layout_is_the_documented_one(tmp_path):
 
 
 def test_module_docstring_shows_the_real_layouts():
-    from gmmviewer.core import paramfile
+    from gmmviewer.core.files import paramfile
 
     doc = paramfile.__doc__
     for line in LECTURE_JSON.splitlines() + LECTURE_CSV.splitlines():

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
+from gmmviewer.core.data.synthetic import make_preset
+from gmmviewer.core.em.initialization import initialize
 from gmmviewer.core.errors import ParameterError, SessionError
-from gmmviewer.core.initialization import initialize
-from gmmviewer.core.session import EMSession
-from gmmviewer.core.synthetic import make_preset
+from gmmviewer.core.session.em_session import EMSession
 
 
 @pytest.fixture

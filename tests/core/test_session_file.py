@@ -7,11 +7,11 @@ import shutil
 import numpy as np
 import pytest
 
-from gmmviewer.core.csv_reader import load_csv
+from gmmviewer.core.data.synthetic import make_preset
 from gmmviewer.core.errors import SessionFileError
-from gmmviewer.core.session import EMSession
-from gmmviewer.core.session_file import load_session, save_session
-from gmmviewer.core.synthetic import make_preset
+from gmmviewer.core.files.csv_reader import load_csv
+from gmmviewer.core.files.session_file import load_session, save_session
+from gmmviewer.core.session.em_session import EMSession
 
 
 def assert_same_session(a: EMSession, b: EMSession) -> None:

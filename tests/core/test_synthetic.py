@@ -11,11 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from gmmviewer.core.dataset import Dataset
-from gmmviewer.core.errors import DataError, ParameterError
-from gmmviewer.core.gaussian import COVARIANCE_TYPES
-from gmmviewer.core.params import GMMParams
-from gmmviewer.core.synthetic import (
+from gmmviewer.core.data.dataset import Dataset
+from gmmviewer.core.data.synthetic import (
     MAX_CONDITION,
     MIN_WEIGHT_FRACTION,
     PRESETS,
@@ -25,6 +22,9 @@ from gmmviewer.core.synthetic import (
     random_mixture_params,
     sample_mixture,
 )
+from gmmviewer.core.em.gaussian import COVARIANCE_TYPES
+from gmmviewer.core.errors import DataError, ParameterError
+from gmmviewer.core.params import GMMParams
 
 LECTURE_TRUTH = GMMParams(
     weights=[0.3, 0.2, 0.5],

@@ -7,7 +7,7 @@ import pytest
 from PySide6 import QtCore
 
 from gmmviewer.ui.app import configure_pyqtgraph
-from gmmviewer.ui.main_window import MainWindow
+from gmmviewer.ui.window.main_window import MainWindow
 
 
 @pytest.fixture

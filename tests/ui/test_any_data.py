@@ -9,13 +9,13 @@ from PIL import Image
 from PySide6 import QtCore
 from uihelpers import image_colours, mouse_click, mouse_drag, shown_title
 
-from gmmviewer.core.csv_reader import load_csv
-from gmmviewer.core.fit import fit
-from gmmviewer.core.synthetic import make_preset
-from gmmviewer.ui.animation import AnimationSettings
-from gmmviewer.ui.colours import component_colours
-from gmmviewer.ui.histogram_view import weighted_densities
-from gmmviewer.ui.theme import Theme, qcolor
+from gmmviewer.core.data.synthetic import make_preset
+from gmmviewer.core.em.fit import fit
+from gmmviewer.core.files.csv_reader import load_csv
+from gmmviewer.ui.export.animation import AnimationSettings
+from gmmviewer.ui.views.colours import component_colours
+from gmmviewer.ui.views.histogram_view import weighted_densities
+from gmmviewer.ui.views.theme import Theme, qcolor
 
 Key = QtCore.Qt.Key
 
@@ -298,7 +298,7 @@ def test_dark_and_light_themes_restyle_plots_and_widgets(qtbot, window):
 
 
 def test_theme_persists(qtbot, settings):
-    from gmmviewer.ui.main_window import MainWindow
+    from gmmviewer.ui.window.main_window import MainWindow
 
     first = MainWindow(settings=settings)
     qtbot.addWidget(first)

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore
 
-from gmmviewer.core.dataset import Dataset
+from gmmviewer.core.data.dataset import Dataset
 
 LAUNCH = """
 import sys
 from PySide6 import QtCore
 from gmmviewer.cli import main
-from gmmviewer.ui import main_window
+from gmmviewer.ui.window import main_window
 
 show = main_window.MainWindow.show
 

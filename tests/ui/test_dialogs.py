@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from gmmviewer.core.csv_reader import load_csv
+from gmmviewer.core.data.synthetic import PRESETS, make_preset, make_random_mixture
 from gmmviewer.core.errors import DataError
-from gmmviewer.core.synthetic import PRESETS, make_preset, make_random_mixture
+from gmmviewer.core.files.csv_reader import load_csv
 from gmmviewer.ui.dialogs import RANDOM_SOURCE, CsvImportDialog, GenerateDialog
 from gmmviewer.ui.dialogs.generate_dialog import PREVIEW_LIMIT
 

@@ -12,12 +12,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from sklearn.metrics import adjusted_rand_score
 from uihelpers import image_colours, mouse_click
 
-from gmmviewer.core.dataset import Dataset
-from gmmviewer.core.estep import weighted_log_prob
-from gmmviewer.core.kmeans import kmeans
-from gmmviewer.core.restarts import best_run
-from gmmviewer.ui.nll_view import ELBO_TOOLTIP
-from gmmviewer.ui.snapshots import tile_size
+from gmmviewer.core.analysis.restarts import best_run
+from gmmviewer.core.data.dataset import Dataset
+from gmmviewer.core.em.estep import weighted_log_prob
+from gmmviewer.core.em.kmeans import kmeans
+from gmmviewer.ui.export.snapshots import tile_size
+from gmmviewer.ui.views.nll_view import ELBO_TOOLTIP
 
 Key = QtCore.Qt.Key
 

@@ -10,12 +10,12 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 from uihelpers import image_colours, mouse_drag, shown_title
 
-from gmmviewer.core.csv_reader import load_csv
-from gmmviewer.core.fit import fit
-from gmmviewer.core.paramfile import load_params
-from gmmviewer.ui.colours import NEUTRAL_GREY, component_colours
+from gmmviewer.core.em.fit import fit
+from gmmviewer.core.files.csv_reader import load_csv
+from gmmviewer.core.files.paramfile import load_params
 from gmmviewer.ui.dialogs import CsvImportDialog
-from gmmviewer.ui.main_window import MainWindow
+from gmmviewer.ui.views.colours import NEUTRAL_GREY, component_colours
+from gmmviewer.ui.window.main_window import MainWindow
 
 LEFT = QtCore.Qt.MouseButton.LeftButton
 Key = QtCore.Qt.Key

@@ -8,8 +8,8 @@ import pytest
 from pyqtgraph.exporters import ImageExporter, SVGExporter
 from pyqtgraph.Qt import QtCore, QtGui
 
-from gmmviewer.ui.colours import NEUTRAL_GREY
-from gmmviewer.ui.points_item import (
+from gmmviewer.ui.views.colours import NEUTRAL_GREY
+from gmmviewer.ui.views.points_item import (
     SPRITE_MAX_POINTS,
     PointCloudItem,
     auto_diameter,

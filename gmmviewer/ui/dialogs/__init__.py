@@ -1,4 +1,4 @@
-"""Modal dialogs that produce a :class:`~gmmviewer.core.dataset.Dataset` for the main window.
+"""Modal dialogs that produce a :class:`~gmmviewer.core.data.dataset.Dataset` for the main window.
 
 Each dialog only gathers choices and builds the data with the core's public functions; it
 remembers nothing between uses (the main window persists settings).

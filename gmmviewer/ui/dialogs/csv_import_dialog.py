@@ -1,6 +1,6 @@
 """The CSV import dialog: preview a file, adjust how it splits, pick the columns EM fits.
 
-Every choice ends in one call of :func:`~gmmviewer.core.csv_reader.load_csv`, so the data
+Every choice ends in one call of :func:`~gmmviewer.core.files.csv_reader.load_csv`, so the data
 the window fits equal what ``gmmviewer fit --columns ...`` reads. The dialog loads the
 file on every change (a "trial load"), so what it reports is what accepting returns.
 """
@@ -14,9 +14,9 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gmmviewer.core.csv_reader import AUTO, CsvPreview, head_rows, load_csv, sniff_csv
-from gmmviewer.core.dataset import Dataset
+from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.errors import DataError
+from gmmviewer.core.files.csv_reader import AUTO, CsvPreview, head_rows, load_csv, sniff_csv
 from gmmviewer.ui.dialogs._busy import busy_cursor
 
 __all__ = ["DECIMAL_CHOICES", "DELIMITER_CHOICES", "N_PREVIEW_ROWS", "CsvImportDialog"]

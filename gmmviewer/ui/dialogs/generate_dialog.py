@@ -1,7 +1,7 @@
 """The "Generate synthetic data" dialog: pick a preset or random mixture, see a live preview.
 
-Builds data only through :func:`~gmmviewer.core.synthetic.make_preset` and
-:func:`~gmmviewer.core.synthetic.make_random_mixture`, so the window's data equal what
+Builds data only through :func:`~gmmviewer.core.data.synthetic.make_preset` and
+:func:`~gmmviewer.core.data.synthetic.make_random_mixture`, so the window's data equal what
 ``gmmviewer generate`` writes for the same choices.
 """
 
@@ -13,11 +13,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gmmviewer.core.dataset import Dataset
+from gmmviewer.core.data.dataset import Dataset
+from gmmviewer.core.data.synthetic import PRESETS, make_preset, make_random_mixture
 from gmmviewer.core.errors import DataError, GMMViewerError
-from gmmviewer.core.synthetic import PRESETS, make_preset, make_random_mixture
-from gmmviewer.ui.colours import component_colours
 from gmmviewer.ui.dialogs._busy import busy_cursor
+from gmmviewer.ui.views.colours import component_colours
 
 __all__ = ["PREVIEW_LIMIT", "RANDOM_SOURCE", "GenerateDialog"]
 
@@ -292,7 +292,7 @@ class GenerateDialog(QtWidgets.QDialog):
         Parameters
         ----------
         preset : str, optional
-            A key of :data:`~gmmviewer.core.synthetic.PRESETS` or :data:`RANDOM_SOURCE`.
+            A key of :data:`~gmmviewer.core.data.synthetic.PRESETS` or :data:`RANDOM_SOURCE`.
         n_samples, seed, n_components, n_features : int, optional
         separation : float, optional
 

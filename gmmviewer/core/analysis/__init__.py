@@ -1,0 +1,1 @@
+"""Teaching analyses: comparison with the truth, model selection, restarts, snapshots."""

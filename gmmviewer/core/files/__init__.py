@@ -1,0 +1,1 @@
+"""Files: CSV data, parameter files (JSON, NPZ, CSV) and saved sessions."""

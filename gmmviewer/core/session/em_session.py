@@ -1,0 +1,576 @@
+"""The stateful EM session the window drives one half-step at a time.
+
+Pure Python and numpy; no Qt. Views subscribe to :attr:`EMSession.changed`, a plain
+callback list, and read the session's state when it fires; user actions are calls on
+the session. Every half-step and edit becomes a
+:class:`~gmmviewer.core.session.history.SessionState` in an undoable history.
+
+A half-step is computed from the current state without touching the session
+(:meth:`EMSession.prepare`), then committed (:meth:`EMSession.apply`), so a window can
+compute a slow step on a worker thread and commit it on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from gmmviewer.core.data.dataset import Dataset
+from gmmviewer.core.em.estep import (
+    posterior,
+    weighted_log_prob,
+)
+from gmmviewer.core.em.gaussian import check_covariance_type
+from gmmviewer.core.em.initialization import check_init_method, check_n_components, initialize
+from gmmviewer.core.em.objective import (
+    DEFAULT_MAX_ITER,
+    DEFAULT_REG_COVAR,
+    DEFAULT_TOL,
+    check_max_iter,
+    check_reg_covar,
+    check_tol,
+)
+from gmmviewer.core.em.passes import feature_variance
+from gmmviewer.core.errors import ParameterError, SessionError
+from gmmviewer.core.params import GMMParams
+from gmmviewer.core.session.edits import SessionEdits
+from gmmviewer.core.session.events import Signal
+from gmmviewer.core.session.history import History, SessionState
+from gmmviewer.core.session.transitions import (
+    PreparedStep,
+    e_step_transition,
+    m_step_transition,
+    start_state,
+)
+
+#: Default of :meth:`EMSession.reinitialize`'s ``seed``: keep the current seed.
+_KEEP = object()
+
+
+class EMSession(SessionEdits):
+    """EM on one data set, one half-step at a time, with history and editing.
+
+    Parameters
+    ----------
+    data : Dataset or array-like of shape (n_samples, n_features)
+    n_components : int
+        K, used unless ``params`` is given.
+    params : GMMParams, optional
+        Explicit initial parameters (their covariance type wins).
+    covariance_type : {'full', 'diag', 'spherical', 'tied'}
+    init : str
+        Initialisation method (see :mod:`gmmviewer.core.em.initialization`).
+    seed : int or None
+    tol, max_iter, reg_covar
+        As in scikit-learn's ``GaussianMixture``.
+
+    Attributes
+    ----------
+    changed : Signal
+        Emitted with ``(action,)`` after every change of the current state, where
+        ``action`` is one of 'e-step', 'm-step', 'edit', 'initialise', 'undo', 'redo',
+        'jump' or 'settings'.
+    """
+
+    def __init__(
+        self,
+        data: Dataset | np.ndarray,
+        n_components: int = 3,
+        *,
+        params: GMMParams | None = None,
+        covariance_type: str = "full",
+        init: str = "kmeans",
+        seed: int | None = 0,
+        tol: float = DEFAULT_TOL,
+        max_iter: int = DEFAULT_MAX_ITER,
+        reg_covar: float = DEFAULT_REG_COVAR,
+    ) -> None:
+        dataset = data if isinstance(data, Dataset) else Dataset(np.asarray(data, float))
+        self._setup(dataset, tol, max_iter, reg_covar, init, seed)
+        if params is None:
+            check_covariance_type(covariance_type)
+            params = initialize(
+                self._X, n_components, self._init, covariance_type, seed, self._reg_covar
+            )
+            description = self._init_description(params)
+        else:
+            params = self._check_params(params)
+            description = "initialised from given parameters"
+        self._history = History(self._initial_state(params, description))
+
+    def _setup(
+        self,
+        dataset: Dataset,
+        tol: float,
+        max_iter: int,
+        reg_covar: float,
+        init: str,
+        seed: int | None,
+    ) -> None:
+        """Everything but the history, shared by a new and a restored session."""
+        self._dataset = dataset
+        self._X = dataset.X
+        self._data_variance = float(np.mean(feature_variance(self._X)))
+        self.changed = Signal()
+        self._tol = check_tol(tol)
+        self._max_iter = check_max_iter(max_iter)
+        self._reg_covar = check_reg_covar(reg_covar)
+        self._init = check_init_method(init)
+        self._seed = None if seed is None else int(seed)
+        # Responsibilities and weighted log-densities are caches, recomputed on demand
+        # from the parameters they belong to.
+        self._resp: np.ndarray | None = None
+        self._resp_for: GMMParams | None = None
+        self._entropy = 0.0
+        self._weighted: np.ndarray | None = None
+        self._weighted_for: GMMParams | None = None
+
+    @classmethod
+    def restore(
+        cls,
+        dataset: Dataset,
+        states: list[SessionState],
+        position: int,
+        settings: dict[str, object],
+    ) -> EMSession:
+        """A session continuing a saved history (see :mod:`gmmviewer.core.files.session_file`).
+
+        Parameters
+        ----------
+        dataset : Dataset
+        states : list of SessionState
+            The whole history, oldest first.
+        position : int
+            Index of the current state.
+        settings : dict
+            ``init``, ``seed``, ``tol``, ``max_iter``, ``reg_covar``.
+
+        Raises
+        ------
+        ParameterError
+            If a state's parameters do not fit the data or the settings are invalid.
+        """
+        session = cls.__new__(cls)
+        session._setup(
+            dataset,
+            settings["tol"],  # type: ignore[arg-type]
+            settings["max_iter"],  # type: ignore[arg-type]
+            settings["reg_covar"],  # type: ignore[arg-type]
+            str(settings["init"]),
+            settings["seed"],  # type: ignore[arg-type]
+        )
+        for state in states:
+            session._check_params(state.params)
+        session._history = History.from_states(states, position)
+        return session
+
+    # ================================================================ reading
+    @property
+    def dataset(self) -> Dataset:
+        """The data set being fitted."""
+        return self._dataset
+
+    @property
+    def X(self) -> np.ndarray:
+        """The data matrix EM fits, shape (n_samples, n_features)."""
+        return self._X
+
+    @property
+    def n_samples(self) -> int:
+        """N."""
+        return int(self._X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        """D."""
+        return int(self._X.shape[1])
+
+    @property
+    def state(self) -> SessionState:
+        """The current state."""
+        return self._history.current
+
+    @property
+    def params(self) -> GMMParams:
+        """The current parameters."""
+        return self.state.params
+
+    @property
+    def n_components(self) -> int:
+        """K."""
+        return self.params.n_components
+
+    @property
+    def covariance_type(self) -> str:
+        """Covariance type of the current parameters."""
+        return self.params.covariance_type
+
+    @property
+    def history(self) -> tuple[SessionState, ...]:
+        """Every state, oldest first."""
+        return self._history.states
+
+    @property
+    def position(self) -> int:
+        """Index of the current state in :attr:`history`."""
+        return self._history.position
+
+    @property
+    def can_undo(self) -> bool:
+        """True when :meth:`undo` would do something."""
+        return self._history.can_undo
+
+    @property
+    def can_redo(self) -> bool:
+        """True when :meth:`redo` would do something."""
+        return self._history.can_redo
+
+    @property
+    def next_step(self) -> str:
+        """'E' or 'M': the only half-step allowed next."""
+        return self.state.next_step
+
+    @property
+    def iteration(self) -> int:
+        """Completed M-steps since the last initialisation."""
+        return self.state.iteration
+
+    @property
+    def converged(self) -> bool:
+        """True once scikit-learn's convergence rule has been met (see :mod:`objective`)."""
+        return self.state.converged
+
+    @property
+    def done(self) -> bool:
+        """True when :meth:`run` has nothing left to do: converged, or ``max_iter`` reached."""
+        state = self.state
+        return state.next_step == "E" and (
+            state.converged or state.iterations_in_run >= self._max_iter
+        )
+
+    @property
+    def log_likelihood(self) -> float:
+        """Total log-likelihood of the current parameters."""
+        return self.state.log_likelihood
+
+    @property
+    def mean_log_likelihood(self) -> float:
+        """Log-likelihood per sample of the current parameters."""
+        return self.state.log_likelihood / self.n_samples
+
+    @property
+    def nll(self) -> float:
+        """Negative log-likelihood (total) of the current parameters."""
+        return -self.state.log_likelihood
+
+    @property
+    def elbo(self) -> float | None:
+        """Evidence lower bound L(q, theta) of the current responsibilities and parameters."""
+        return self.state.elbo
+
+    @property
+    def status(self) -> str:
+        """A degenerate situation found by the last step, or ''."""
+        return self.state.status
+
+    @property
+    def responsibilities(self) -> np.ndarray | None:
+        """Current responsibilities, shape (n_samples, n_components), or None before an E-step.
+
+        A read-only view; recomputed from the history when the session moves.
+        """
+        self._sync_responsibilities()
+        return None if self._resp is None else self._resp.T
+
+    def hard_assignments(self) -> np.ndarray | None:
+        """Most responsible component of each sample, shape (n_samples,), or None."""
+        resp = self.responsibilities
+        return None if resp is None else np.argmax(resp, axis=1)
+
+    # =============================================================== settings
+    @property
+    def tol(self) -> float:
+        """Convergence threshold on the change of the mean per-sample log-likelihood."""
+        return self._tol
+
+    @tol.setter
+    def tol(self, value: float) -> None:
+        self._tol = check_tol(value)
+        self.changed.emit("settings")
+
+    @property
+    def max_iter(self) -> int:
+        """Iterations :meth:`run` may perform from the last initialisation or edit."""
+        return self._max_iter
+
+    @max_iter.setter
+    def max_iter(self, value: int) -> None:
+        self._max_iter = check_max_iter(value)
+        self.changed.emit("settings")
+
+    @property
+    def reg_covar(self) -> float:
+        """Added to covariance diagonals in every M-step."""
+        return self._reg_covar
+
+    @reg_covar.setter
+    def reg_covar(self, value: float) -> None:
+        self._reg_covar = check_reg_covar(value)
+        self.changed.emit("settings")
+
+    @property
+    def init(self) -> str:
+        """The initialisation method of the last :meth:`reinitialize`."""
+        return self._init
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of the last :meth:`reinitialize`."""
+        return self._seed
+
+    def fit_settings(self) -> dict[str, object]:
+        """The settings a headless fit needs to behave like this session.
+
+        Returns
+        -------
+        dict
+            ``covariance_type``, ``init``, ``seed``, ``tol``, ``max_iter``, ``reg_covar``:
+            keyword arguments for :func:`gmmviewer.fit` and the scans built on it.
+        """
+        return {
+            "covariance_type": self.covariance_type,
+            "init": self._init,
+            "seed": self._seed,
+            "tol": self._tol,
+            "max_iter": self._max_iter,
+            "reg_covar": self._reg_covar,
+        }
+
+    # ============================================================= half-steps
+    def prepare(self) -> PreparedStep:
+        """Compute the next half-step without committing it (safe on a worker thread).
+
+        The session's state and history are untouched; at most a cached array is
+        consumed and will be recomputed if the prepared step is discarded.
+        """
+        state = self.state
+        return self._prepare_e(state) if state.next_step == "E" else self._prepare_m(state)
+
+    def apply(self, prepared: PreparedStep) -> SessionState:
+        """Commit a half-step computed by :meth:`prepare`.
+
+        Raises
+        ------
+        SessionError
+            If the session has changed since the step was prepared.
+        """
+        if prepared.origin is not self.state:
+            raise SessionError("the session changed while the step was being computed")
+        self._resp = prepared.resp
+        self._resp_for = prepared.state.resp_params
+        self._entropy = prepared.entropy
+        self._weighted = prepared.weighted
+        self._weighted_for = prepared.state.params if prepared.weighted is not None else None
+        self._history.push(prepared.state)
+        self.changed.emit(prepared.state.action)
+        return prepared.state
+
+    def e_step(self) -> SessionState:
+        """Compute responsibilities from the current parameters.
+
+        Raises
+        ------
+        SessionError
+            If the next half-step is the M-step.
+        """
+        if self.next_step != "E":
+            raise SessionError("the next half-step is the M-step: call m_step() or step()")
+        return self.apply(self.prepare())
+
+    def m_step(self) -> SessionState:
+        """Re-estimate the parameters from the current responsibilities.
+
+        Raises
+        ------
+        SessionError
+            If the next half-step is the E-step.
+        """
+        if self.next_step != "M":
+            raise SessionError("the next half-step is the E-step: call e_step() or step()")
+        return self.apply(self.prepare())
+
+    def advance(self) -> SessionState:
+        """Perform whichever half-step comes next."""
+        return self.apply(self.prepare())
+
+    def step(self) -> SessionState:
+        """Finish the current iteration: E-step then M-step (only the M-step if E is done)."""
+        if self.next_step == "E":
+            self.advance()
+        return self.advance()
+
+    def iter_run(self) -> Iterator[SessionState]:
+        """Yield after every half-step until :attr:`done`; stop iterating to pause."""
+        while not self.done:
+            yield self.advance()
+
+    def run(
+        self,
+        max_half_steps: int | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> int:
+        """Run half-steps until converged or ``max_iter`` is reached.
+
+        Parameters
+        ----------
+        max_half_steps : int, optional
+            Pause after this many half-steps.
+        should_stop : callable, optional
+            Checked before every half-step; returning True pauses the run.
+
+        Returns
+        -------
+        int
+            Half-steps performed.
+        """
+        count = 0
+        for _ in self.iter_run():
+            count += 1
+            if max_half_steps is not None and count >= max_half_steps:
+                break
+            if should_stop is not None and should_stop():
+                break
+        return count
+
+    def _prepare_e(self, state: SessionState) -> PreparedStep:
+        return e_step_transition(state, self._weighted_log_prob(state.params), self.n_samples)
+
+    def _prepare_m(self, state: SessionState) -> PreparedStep:
+        self._sync_responsibilities()
+        assert self._resp is not None and self._resp_for is state.params
+        return m_step_transition(
+            state,
+            self._X,
+            self._resp,
+            self._entropy,
+            reg_covar=self._reg_covar,
+            tol=self._tol,
+            data_variance=self._data_variance,
+        )
+
+    # ================================================================ history
+    def undo(self) -> SessionState:
+        """Go back one history entry (a half-step or an edit)."""
+        if not self.can_undo:
+            raise SessionError("nothing to undo")
+        return self._move(self.position - 1, "undo")
+
+    def redo(self) -> SessionState:
+        """Go forward one history entry."""
+        if not self.can_redo:
+            raise SessionError("nothing to redo")
+        return self._move(self.position + 1, "redo")
+
+    def go_to(self, index: int) -> SessionState:
+        """Make history entry ``index`` current (a timeline jump; later entries stay for redo)."""
+        if not -len(self._history) <= index < len(self._history):
+            raise SessionError(f"the history has no entry {index}")
+        return self._move(index, "jump")
+
+    def reset(self) -> SessionState:
+        """Return to the parameters of the latest initialisation (redo comes back)."""
+        for index in range(self.position, -1, -1):
+            if self._history[index].action == "initialise":
+                return self._move(index, "jump")
+        return self._move(0, "jump")  # pragma: no cover - entry 0 is always an initialisation
+
+    def _move(self, index: int, action: str) -> SessionState:
+        state = self._history.move_to(index)
+        self.changed.emit(action)
+        return state
+
+    # ========================================================= initialisation
+    def reinitialize(
+        self,
+        method: str | None = None,
+        seed: int | None | object = _KEEP,
+        n_components: int | None = None,
+        covariance_type: str | None = None,
+    ) -> SessionState:
+        """Start again from new initial parameters (an undoable history entry).
+
+        Parameters default to the current ones; ``seed=None`` draws fresh entropy.
+
+        Raises
+        ------
+        ParameterError
+            For an unknown method or covariance type, or K larger than N; the
+            session is unchanged.
+        """
+        method = check_init_method(method or self._init)
+        seed = self._seed if seed is _KEEP else seed
+        n_components = self.n_components if n_components is None else n_components
+        covariance_type = check_covariance_type(covariance_type or self.covariance_type)
+        check_n_components(n_components, self.n_samples)
+        params = initialize(self._X, n_components, method, covariance_type, seed, self._reg_covar)
+        self._init, self._seed = method, seed
+        return self._push_start(params, self._init_description(params))
+
+    def set_params(self, params: GMMParams, description: str = "") -> SessionState:
+        """Start again from explicit parameters (an undoable history entry).
+
+        Raises
+        ------
+        ParameterError
+            If the parameters are invalid or have the wrong number of features.
+        """
+        params = self._check_params(params)
+        return self._push_start(params, description or "initialised from given parameters")
+
+    def _push_start(self, params: GMMParams, description: str) -> SessionState:
+        state = self._initial_state(params, description)
+        self._history.push(state)
+        self.changed.emit("initialise")
+        return state
+
+    def _initial_state(self, params: GMMParams, description: str) -> SessionState:
+        weighted, log_likelihood = weighted_log_prob(self._X, params)
+        self._weighted, self._weighted_for = weighted, params
+        return start_state(params, description, log_likelihood)
+
+    def _init_description(self, params: GMMParams) -> str:
+        seed = "" if self._init == "kmeans" and self._seed is None else f", seed {self._seed}"
+        return f"initialised by {self._init}{seed}, K = {params.n_components}"
+
+    # ================================================================ caches
+    def _weighted_log_prob(self, params: GMMParams) -> np.ndarray:
+        """Weighted log-densities for ``params``, handing over the cache when it matches.
+
+        The cache is given away, not copied, because the E-step normalises it in place.
+        """
+        if self._weighted_for is params and self._weighted is not None:
+            weighted, self._weighted, self._weighted_for = self._weighted, None, None
+            return weighted
+        return weighted_log_prob(self._X, params)[0]
+
+    def _sync_responsibilities(self, resp_params: GMMParams | None = None) -> None:
+        """Make the responsibility cache match the current state (or ``resp_params``)."""
+        wanted = self.state.resp_params if resp_params is None else resp_params
+        if wanted is None:
+            self._resp, self._resp_for, self._entropy = None, None, 0.0
+            return
+        if self._resp_for is wanted and self._resp is not None:
+            return
+        resp, entropy, _ = posterior(self._X, wanted)
+        resp.setflags(write=False)
+        self._resp, self._resp_for, self._entropy = resp, wanted, entropy
+
+    def _check_params(self, params: GMMParams) -> GMMParams:
+        if params.n_features != self.n_features:
+            raise ParameterError(
+                f"the parameters have {params.n_features} features but the data have "
+                f"{self.n_features}"
+            )
+        check_n_components(params.n_components, self.n_samples)
+        return params.validate()

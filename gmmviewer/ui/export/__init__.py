@@ -1,0 +1,1 @@
+"""Exporters: plot images (PNG, SVG), snapshot strips and animations."""

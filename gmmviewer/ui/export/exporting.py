@@ -1,0 +1,49 @@
+"""Exporting the scatter plot: PNG through pyqtgraph's ImageExporter, SVG written by
+:mod:`gmmviewer.ui.export.svg_export` (pyqtgraph's SVG exporter fails on this Qt)."""
+
+from __future__ import annotations
+
+import os
+
+from pyqtgraph.exporters import ImageExporter
+
+from gmmviewer.core.errors import GMMViewerError
+from gmmviewer.ui.export.svg_export import plot_svg
+
+
+class ExportError(GMMViewerError):
+    """A plot could not be written."""
+
+
+def export_plot(view: object, path: str | os.PathLike[str], width: int = 1600) -> None:
+    """Write a plot view (scatter or histogram) as PNG (``width`` pixels
+    wide) or SVG, chosen by the extension.
+
+    Raises
+    ------
+    ExportError
+        For another extension, or when the file cannot be written.
+    """
+    path = os.fspath(path)
+    extension = os.path.splitext(path)[1].lower()
+    directory = os.path.dirname(os.path.abspath(path))
+    if extension not in (".png", ".svg"):
+        raise ExportError(
+            f"cannot export a plot as {extension or 'a file without an extension'}: "
+            "use .png or .svg"
+        )
+    if not os.path.isdir(directory):
+        raise ExportError(f"cannot write {path}: the folder does not exist")
+    if extension == ".png":
+        exporter = ImageExporter(view.plot_item)  # type: ignore[attr-defined]
+        exporter.parameters()["width"] = int(width)
+        exporter.parameters()["antialias"] = True
+        image = exporter.export(toBytes=True)
+        if image is None or not image.save(path, "PNG"):
+            raise ExportError(f"cannot write {path}")
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(plot_svg(view))
+    except OSError as error:
+        raise ExportError(f"cannot write {path}: {error.strerror or error}") from None

@@ -1,0 +1,1 @@
+"""Side panels: controls, point inspector, comparison, column chooser."""

@@ -1,0 +1,1 @@
+"""Views: the plots the controller pushes state into, and their colours and themes."""

@@ -1,0 +1,129 @@
+"""What the scatter and histogram views share: a pyqtgraph plot with a point layer and a
+legend, the same signals, click handling, coordinate mapping and styling.
+
+A view draws what the controller pushes and reports what the user does; it computes no EM.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gmmviewer.ui.views.points_item import PointCloudItem
+from gmmviewer.ui.views.theme import Theme, qcolor
+
+
+def style_axes(plot_item: pg.PlotItem, theme: Theme, scale: float) -> None:
+    """Axis lines, tick labels and axis titles in the theme's colours, scaled fonts."""
+    font = QtGui.QFont()
+    font.setPointSizeF(9.0 * scale)
+    for name in ("bottom", "left"):
+        axis = plot_item.getAxis(name)
+        axis.setPen(pg.mkPen(qcolor(theme.axis)))
+        axis.setTextPen(pg.mkPen(qcolor(theme.foreground)))
+        axis.setStyle(tickFont=font)
+        axis.label.setFont(font)
+
+
+class PlotView(QtWidgets.QWidget):
+    """A plot of data points with a legend; subclasses draw the components.
+
+    Signals
+    -------
+    mean_dragged(int, float, float, bool)
+        Component, new coordinates (NaN where the view has no y), and whether the drag
+        has finished.
+    point_clicked(int)
+        Index of a clicked data point (-1 for a click on empty space).
+    context_requested(float, float, int, QPoint)
+        A right-click at data (x, y), on component k (-1 for none), at a screen position.
+    """
+
+    mean_dragged = QtCore.Signal(int, float, float, bool)
+    point_clicked = QtCore.Signal(int)
+    context_requested = QtCore.Signal(float, float, int, QtCore.QPoint)
+
+    #: Point diameter in pixels at scale 1.
+    POINT_SIZE = 7.0
+
+    def __init__(self, name: str, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot_widget = pg.PlotWidget()
+        self.plot_widget.setObjectName(name)
+        self.plot_item = self.plot_widget.getPlotItem()
+        self.plot_item.showGrid(x=True, y=True, alpha=0.15)
+        self.plot_item.setMenuEnabled(False)
+        self.plot_item.vb.setMenuEnabled(False)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot_widget)
+        self.points = PointCloudItem()
+        self.plot_item.addItem(self.points)
+        self.legend = pg.LegendItem(offset=(10, 10), labelTextSize="10pt")
+        self.legend.setParentItem(self.plot_item.vb)
+        self._theme = Theme.light()
+        self._scale = 1.0
+        self.plot_item.scene().sigMouseClicked.connect(self._on_scene_clicked)
+
+    # ------------------------------------------------------------------ points
+    def show_colours(self, rgb: np.ndarray | None) -> None:
+        """Colour the points, shape (N, 3) uint8; None for the neutral grey."""
+        self.points.set_colours(rgb)
+
+    def highlight_point(self, index: int | None) -> None:
+        """Ring one point (the one the inspector shows), or none."""
+        self.points.set_highlight(index)
+
+    # ------------------------------------------------------------------- style
+    @property
+    def theme(self) -> Theme:
+        """The theme the view is drawn in."""
+        return self._theme
+
+    def apply_style(self, theme: Theme, scale: float) -> None:
+        """Restyle for a theme and a size factor (projector mode scales points and lines)."""
+        self._theme = theme
+        self._scale = scale
+        self.plot_widget.setBackground(qcolor(theme.plot_background))
+        style_axes(self.plot_item, theme, scale)
+        self.points.set_point_size(self.POINT_SIZE * scale)
+        self.points.set_outline(qcolor(theme.point_outline))
+        self.legend.setBrush(pg.mkBrush(qcolor(theme.legend_background)))
+        self.legend.setPen(pg.mkPen(qcolor(theme.axis)))
+        self.legend.setLabelTextColor(qcolor(theme.foreground))
+        self.legend.setLabelTextSize(f"{10 * scale:.0f}pt")
+
+    # ------------------------------------------------------------- coordinates
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The visible data range, ((x0, x1), (y0, y1))."""
+        (x0, x1), (y0, y1) = self.plot_item.vb.viewRange()
+        return (x0, x1), (y0, y1)
+
+    def pixel_to_data(self, pixel: QtCore.QPointF) -> QtCore.QPointF:
+        """Map a position in the plot widget's coordinates to data coordinates."""
+        scene_pos = self.plot_widget.mapToScene(pixel.toPoint())
+        return self.plot_item.vb.mapSceneToView(scene_pos)
+
+    def data_to_pixel(self, x: float, y: float) -> QtCore.QPoint:
+        """Map data coordinates to a position in the plot widget (for tests and tooltips)."""
+        scene_pos = self.plot_item.vb.mapViewToScene(QtCore.QPointF(x, y))
+        return self.plot_widget.mapFromScene(scene_pos)
+
+    # ------------------------------------------------------------------ events
+    def _on_scene_clicked(self, event: object) -> None:
+        view_box = self.plot_item.vb
+        scene_pos = event.scenePos()
+        if not view_box.sceneBoundingRect().contains(scene_pos):
+            return
+        data_pos = view_box.mapSceneToView(scene_pos)
+        if event.button() == QtCore.Qt.MouseButton.RightButton:
+            if event.isAccepted():
+                return  # a mean handle took it
+            event.accept()
+            self.context_requested.emit(data_pos.x(), data_pos.y(), -1, event.screenPos().toPoint())
+            return
+        if event.button() != QtCore.Qt.MouseButton.LeftButton:
+            return
+        index = self.points.point_at(data_pos.x(), data_pos.y(), view_box.viewPixelSize())
+        self.point_clicked.emit(-1 if index is None else int(index))

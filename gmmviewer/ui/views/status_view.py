@@ -1,0 +1,67 @@
+"""The status bar: iteration, next half-step, NLL and its change, convergence, N, K, status."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6 import QtWidgets
+
+from gmmviewer.core.session.em_session import EMSession
+
+
+class StatusView:
+    """Fills a window's QStatusBar with permanent, separately readable fields."""
+
+    FIELDS = ("iteration", "next", "nll", "converged", "size", "message")
+
+    def __init__(self, status_bar: QtWidgets.QStatusBar) -> None:
+        self.status_bar = status_bar
+        self.labels: dict[str, QtWidgets.QLabel] = {}
+        for name in self.FIELDS:
+            label = QtWidgets.QLabel()
+            label.setObjectName(f"status_{name}")
+            if name == "message":
+                label.setWordWrap(False)
+                status_bar.addWidget(label, 1)
+            else:
+                status_bar.addPermanentWidget(label)
+            self.labels[name] = label
+
+    def show_session(self, session: EMSession, running: bool, busy: bool) -> None:
+        """Show the session's current state."""
+        state = session.state
+        history = session.history
+        previous = history[session.position - 1] if session.position > 0 else None
+        change = (
+            -(state.log_likelihood - previous.log_likelihood) if previous is not None else math.nan
+        )
+        self.labels["iteration"].setText(f"Iteration {state.iteration}")
+        next_text = "E-step" if state.next_step == "E" else "M-step"
+        if busy:
+            next_text = f"computing the {next_text}..."
+        elif running:
+            next_text += " (running)"
+        self.labels["next"].setText(f"Next: {next_text}")
+        change_text = ""
+        if math.isfinite(change):
+            change_text = "  (no change)" if change == 0 else f"  (change {change:+.4g})"
+        self.labels["nll"].setText(f"NLL {-state.log_likelihood:,.4f}{change_text}")
+        if state.converged:
+            converged = "converged"
+        elif session.done:
+            converged = f"stopped at max_iter = {session.max_iter}"
+        else:
+            converged = "not converged"
+        self.labels["converged"].setText(converged)
+        self.labels["size"].setText(f"N = {session.n_samples:,}  K = {session.n_components}")
+        message = state.status or state.description
+        self.labels["message"].setText(message)
+        warning = bool(state.status)
+        self.labels["message"].setStyleSheet(
+            "color: #d55e00; font-weight: bold;" if warning else ""
+        )
+        self.labels["message"].setToolTip(state.status or "")
+
+    def text(self) -> str:
+        """Everything shown, in order (for tests)."""
+        return " | ".join(self.labels[name].text() for name in self.FIELDS)

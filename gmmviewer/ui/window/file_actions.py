@@ -1,0 +1,345 @@
+"""Everything the window reads and writes: data, sessions, parameters, plots, histories,
+snapshots and animations.
+
+Each operation takes an optional path (the window shows a file dialog when it is
+omitted, tests pass one) and returns whether it succeeded; a failure becomes a one-line
+message box and leaves the session on screen as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from gmmviewer.core.analysis.snapshots import parse_iterations, snapshots
+from gmmviewer.core.errors import GMMViewerError
+from gmmviewer.core.files.csv_writer import write_history_csv
+from gmmviewer.core.files.paramfile import save_params
+from gmmviewer.core.files.session_file import SESSION_EXTENSION, load_session, save_session
+from gmmviewer.core.session.recording import history_states, states_to_convergence
+from gmmviewer.ui.dialogs import CsvImportDialog, GenerateDialog
+from gmmviewer.ui.dialogs.progress import close_progress, open_progress
+from gmmviewer.ui.export.animation import AnimationDialog, AnimationRecorder, AnimationSettings
+from gmmviewer.ui.export.exporting import export_plot
+from gmmviewer.ui.export.snapshots import render_strip
+from gmmviewer.ui.window.background import BackgroundJob
+
+if TYPE_CHECKING:  # the window imports this module
+    from gmmviewer.ui.window.main_window import MainWindow
+
+PARAM_FILTERS = "JSON (*.json);;NumPy archive (*.npz);;CSV (*.csv)"
+PLOT_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
+SESSION_FILTER = f"gmmviewer session (*{SESSION_EXTENSION})"
+
+
+class FileActions(QtCore.QObject):
+    """The window's file operations."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.session_path = ""
+        self.snapshot_job = BackgroundJob(self)
+        self.snapshot_job.progressed.connect(self._on_snapshots_ready)
+        self.snapshot_job.failed.connect(window.show_error)
+        self._snapshot_path = ""
+        self.recorder: AnimationRecorder | None = None
+        self.progress: QtWidgets.QProgressDialog | None = None
+
+    @property
+    def _session(self):  # noqa: ANN202 - EMSession | None
+        return self.window.controller.session
+
+    # =================================================================== data
+    def open_csv(self, path: str | None = None) -> bool:
+        """File > Open CSV: pick a file, then the import dialog, then a new session."""
+        if not path:
+            path = self._open_path(
+                "Open data", "Data files (*.csv *.tsv *.txt *.dat);;All files (*)"
+            )
+            if not path:
+                return False
+        try:
+            dialog = CsvImportDialog.from_file(path, self.window)
+        except GMMViewerError as error:
+            self.window.show_error(str(error))
+            return False
+        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+            return False
+        return self.import_csv(dialog)
+
+    def import_csv(self, dialog: CsvImportDialog) -> bool:
+        """Load what an accepted import dialog chose."""
+        try:
+            dataset = dialog.dataset()
+        except GMMViewerError as error:
+            self.window.show_error(str(error))
+            return False
+        return self.window.load_dataset(dataset)
+
+    def generate_data(self) -> bool:
+        """File > Generate data: the synthetic data dialog, then a new session."""
+        dialog = GenerateDialog(self.window)
+        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+            return False
+        dataset = dialog.dataset()
+        k = dataset.truth.n_components if dataset.truth is not None else None
+        return self.window.load_dataset(dataset, n_components=k)
+
+    # =============================================================== sessions
+    def save_session(self, path: str | None = None) -> bool:
+        """File > Save session (as the file it came from, or a new one)."""
+        return self.save_session_as(path or self.session_path or None)
+
+    def save_session_as(self, path: str | None = None) -> bool:
+        """File > Save session as: data, parameters, settings and the whole history."""
+        session = self._session
+        if session is None:
+            return False
+        if not path:
+            path = self._save_path("Save session", f"session{SESSION_EXTENSION}", SESSION_FILTER)
+            if not path:
+                return False
+        if not path.lower().endswith(SESSION_EXTENSION):
+            path += SESSION_EXTENSION
+        embed = self.window.actions_by_name["embed_data"].isChecked()
+        try:
+            save_session(path, session, embed_data=embed, view=self.window.view_settings())
+        except GMMViewerError as error:
+            self.window.show_error(str(error))
+            return False
+        self.session_path = path
+        self.window.mark_saved()
+        self.window.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def open_session(self, path: str | None = None) -> bool:
+        """File > Open session: restores data, parameters, settings and history."""
+        if not path:
+            path = self._open_path("Open session", SESSION_FILTER)
+            if not path:
+                return False
+        try:
+            opened = load_session(path)
+        except GMMViewerError as error:
+            self.window.show_error(str(error))
+            return False
+        self.window.show_session(opened.session, opened.view)
+        self.session_path = path
+        self.window.mark_saved()
+        return True
+
+    # ================================================================ exports
+    def export_parameters(self, path: str | None = None) -> bool:
+        """Write the current parameters, in the data's own units."""
+        session = self._session
+        if session is None:
+            return False
+        if not path:
+            path = self._save_path("Export parameters", "parameters.json", PARAM_FILTERS)
+            if not path:
+                return False
+        dataset = session.dataset
+        log_likelihood = session.log_likelihood
+        if dataset.normalized:
+            log_likelihood -= dataset.n_samples * float(np.sum(np.log(dataset.scale)))
+        try:
+            save_params(
+                path,
+                dataset.to_data_units(session.params),
+                columns=dataset.columns,
+                log_likelihood=log_likelihood,
+                n_iter=session.iteration,
+                converged=session.converged,
+                n_samples=dataset.n_samples,
+                source=os.path.basename(dataset.source) if dataset.source else None,
+            )
+        except GMMViewerError as error:
+            self.window.show_error(str(error))
+            return False
+        self.window.statusBar().showMessage(f"Wrote {path}", 5000)
+        return True
+
+    def export_plot(self, path: str | None = None) -> bool:
+        """Save the plot as PNG or SVG (by the extension)."""
+        if not path:
+            path = self._save_path("Export plot", "gmm.png", PLOT_FILTERS)
+            if not path:
+                return False
+        try:
+            export_plot(self.window.controller.plot, path)
+        except GMMViewerError as error:
+            self.window.show_error(str(error))
+            return False
+        self.window.statusBar().showMessage(f"Wrote {path}", 5000)
+        return True
+
+    def export_nll_history(self, path: str | None = None) -> bool:
+        """Save every history entry's NLL (and ELBO) as CSV."""
+        session = self._session
+        if session is None:
+            return False
+        if not path:
+            path = self._save_path("Export NLL history", "nll.csv", "CSV (*.csv)")
+            if not path:
+                return False
+        try:
+            write_history_csv(path, session.history)
+        except GMMViewerError as error:
+            self.window.show_error(str(error))
+            return False
+        self.window.statusBar().showMessage(f"Wrote {path}", 5000)
+        return True
+
+    # ============================================================== snapshots
+    def export_snapshots(self, path: str | None = None, iterations: str | None = None) -> bool:
+        """File > Export snapshots: small views after chosen iterations, as one PNG."""
+        session = self._session
+        if session is None or self.snapshot_job.running:
+            return False
+        if iterations is None:
+            text, ok = QtWidgets.QInputDialog.getText(
+                self.window, "Export snapshots", "After these iterations:", text="0, 1, 2, 5, 20"
+            )
+            if not ok:
+                return False
+            iterations = text
+        try:
+            wanted = parse_iterations(iterations)
+        except ValueError as error:
+            self.window.show_error(str(error))
+            return False
+        if not path:
+            path = self._save_path("Export snapshots", "snapshots.png", "PNG image (*.png)")
+            if not path:
+                return False
+        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            self.window.show_error(f"cannot write {path}: the folder does not exist")
+            return False
+        curve = self.window.nll_view.curve
+        start = session.history[int(curve.history_indices[0])].params if curve else session.params
+        X, tol, reg_covar = session.X, session.tol, session.reg_covar
+        self._snapshot_path = path
+
+        def work(should_stop):
+            yield snapshots(X, start, wanted, tol=tol, reg_covar=reg_covar)
+
+        self.snapshot_job.start(work)
+        return True
+
+    def _on_snapshots_ready(self, shots: list) -> None:
+        session = self._session
+        if session is None:
+            return
+        dims = self.window.controller.dims
+        if len(dims) != 2:
+            self.window.show_error("snapshots need two columns to show")
+            return
+        labels = tuple(session.dataset.columns[d] for d in dims)
+        image = render_strip(
+            session.X, shots, dims, labels, self.window.scatter.view_range(), self.window.theme
+        )
+        if image.save(self._snapshot_path, "PNG"):
+            self.window.statusBar().showMessage(f"Wrote {self._snapshot_path}", 5000)
+        else:
+            self.window.show_error(f"cannot write {self._snapshot_path}")
+
+    # ============================================================== animation
+    def export_animation(
+        self,
+        settings: AnimationSettings | None = None,
+        entry_range: tuple[int, int] | None = None,
+    ) -> AnimationRecorder | None:
+        """File > Export animation: record to convergence (or a history range) as GIF/PNGs."""
+        session = self._session
+        if session is None or (self.recorder is not None and self.recorder.running):
+            return None
+        if settings is None:
+            dialog = AnimationDialog(len(session.history), self._last_directory(), self.window)
+            if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+                return None
+            settings, entry_range = dialog.settings(), dialog.entry_range()
+        try:
+            states = (
+                states_to_convergence(session)
+                if entry_range is None
+                else history_states(session, *entry_range)
+            )
+            recorder = AnimationRecorder(
+                session,
+                states,
+                settings,
+                self.window.controller.dims,
+                self.window.theme,
+                self.window.controller.plot.view_range(),
+                self,
+            )
+        except (GMMViewerError, IndexError) as error:
+            self.window.show_error(str(error))
+            return None
+        total = 0 if entry_range is None else abs(entry_range[1] - entry_range[0]) + 1
+        self.progress = open_progress(
+            self.window, "Export animation", "Recording...", total, self._cancel_recording
+        )
+        recorder.progressed.connect(self._on_frame)
+        recorder.finished.connect(self._on_recorded)
+        recorder.failed.connect(self._on_record_failed)
+        self.recorder = recorder
+        recorder.start()
+        return recorder
+
+    def _on_frame(self, count: int) -> None:
+        if self.progress is not None:
+            if self.progress.maximum() and count <= self.progress.maximum():
+                self.progress.setValue(count)
+            self.progress.setLabelText(f"Recorded {count} frames")
+
+    def _on_recorded(self, summary: str) -> None:
+        self._close_progress()
+        self.window.statusBar().showMessage(summary, 8000)
+
+    def _on_record_failed(self, message: str) -> None:
+        self._close_progress()
+        self.window.show_error(message)
+
+    def _cancel_recording(self) -> None:
+        if self.recorder is not None:
+            self.recorder.cancel()
+        self._close_progress()
+
+    def _close_progress(self) -> None:
+        close_progress(self.progress)
+        self.progress = None
+
+    # ================================================================ dialogs
+    def _last_directory(self) -> str:
+        return str(self.window.settings.value("files/last_directory", str(Path.home())))
+
+    def _remember_directory(self, path: str) -> None:
+        self.window.settings.setValue("files/last_directory", str(Path(path).resolve().parent))
+
+    def _open_path(self, title: str, filters: str) -> str:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self.window, title, self._last_directory(), filters
+        )
+        if path:
+            self._remember_directory(path)
+        return path
+
+    def _save_path(self, title: str, default_name: str, filters: str) -> str:
+        suggested = str(Path(self._last_directory()) / default_name)
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, title, suggested, filters)
+        if path:
+            self._remember_directory(path)
+        return path
+
+    def shutdown(self) -> None:
+        """Stop background work (before the window closes)."""
+        self.snapshot_job.cancel()
+        self.snapshot_job.wait()
+        if self.recorder is not None and self.recorder.running:
+            self.recorder.cancel()
