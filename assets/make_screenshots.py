@@ -34,7 +34,7 @@ def settle(app: QtWidgets.QApplication, window: MainWindow) -> None:
 def new_window(settings_path: str) -> MainWindow:
     settings = QtCore.QSettings(settings_path, QtCore.QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)
-    window.load_demo()
+    window.controller.load_demo()
     window.resize(1400, 900)
     window.show()
     return window
@@ -100,7 +100,7 @@ def any_data_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
     from gmmviewer.ui.export.animation import AnimationSettings
 
     window = new_window(settings_path)
-    window.load_dataset(make_preset("bimodal-1d", 500, seed=0), 2, "random-means", 0)
+    window.controller.load_dataset(make_preset("bimodal-1d", 500, seed=0), 2, "random-means", 0)
     for _ in range(2):
         window.controller.step()
         settle(app, window)
@@ -112,7 +112,7 @@ def any_data_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
     if data.is_file():
         from gmmviewer.core.files.csv_reader import load_csv
 
-        window.load_dataset(load_csv(data), 3, "kmeans", 0)
+        window.controller.load_dataset(load_csv(data), 3, "kmeans", 0)
         window.controller.set_dims((2, 3))
         for _ in range(3):
             window.controller.step()
@@ -122,7 +122,7 @@ def any_data_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
         window.grab().save(str(HERE / "iris_dark.png"))
         window.actions_by_name["dark_theme"].setChecked(False)
 
-    window.load_demo()
+    window.controller.load_demo()
     settle(app, window)
     recorder = window.files.export_animation(
         AnimationSettings(str(HERE / "em.gif"), "", fps=4, width=560, height=420)

@@ -10,8 +10,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Property tests check behaviour, not the machine's speed: no per-example deadline and no
+# "generating data is too slow" health check, the two wall-clock limits Hypothesis applies
+# by default (a busy machine trips both).
+settings.register_profile("gmmviewer", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("gmmviewer")
 
 
 def shared_data_dir() -> Path:

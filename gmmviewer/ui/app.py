@@ -60,13 +60,13 @@ def run_app(args: argparse.Namespace) -> int:
     data = initial_data(args)
     app = create_application()
     window = MainWindow()
+    controller = window.controller
     if data is None:
-        window.load_demo()
+        controller.load_demo()
     elif isinstance(data, OpenedSession):
-        window.files.session_path = str(args.data)
-        window.show_session(data.session, data.view)
+        controller.show_session(data.session, data.view, str(args.data))
     else:
-        loaded = window.load_dataset(
+        loaded = controller.load_dataset(
             data,
             n_components=args.k,
             init=args.init,
@@ -74,7 +74,7 @@ def run_app(args: argparse.Namespace) -> int:
             covariance_type=args.covariance_type,
         )
         if not loaded:
-            window.load_demo()
+            controller.load_demo()
     window.show()
     code = app.exec()
     # Delete the window before the interpreter tears Qt down, so shutdown is orderly.

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from gmmviewer.core.files import csv_reader
 from gmmviewer.core.errors import DataError
+from gmmviewer.core.files import csv_reader
 from gmmviewer.core.files.csv_reader import AUTO, CsvPreview, load_csv, sniff_csv
 from gmmviewer.core.params import GMMParams
 

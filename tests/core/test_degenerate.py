@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import norm
+from sklearn.mixture import GaussianMixture
 
 from gmmviewer.core.em.fit import fit
 from gmmviewer.core.params import GMMParams
@@ -101,9 +103,38 @@ def test_single_isolated_point_collapses():
 
 
 def test_one_dimensional_duplicates():
+    """Two repeated values: EM climbs to the best likelihood the variance floor allows (half
+    the mass on each value, variance reg_covar) and lands where scikit-learn lands."""
     X = np.array([[1.0]] * 20 + [[2.0]] * 20)
     session = EMSession(X, 3, init="kmeans", seed=0)
-    run_and_check(session)
+    start = session.params
+    statuses = run_and_check(session)
+    assert any("collapsed onto a single point" in s for s in statuses)
+    log_likelihoods = np.array([state.log_likelihood for state in session.history])
+    assert np.all(np.diff(log_likelihoods) >= -1e-9 * abs(log_likelihoods[-1]))
+    reg_covar = session.reg_covar
+    best = np.sum(np.log(0.5 * norm.pdf(X[:, 0], loc=X[:, 0], scale=np.sqrt(reg_covar))))
+    assert session.log_likelihood == pytest.approx(best, rel=1e-9)
+    params = session.params
+    for value in (1.0, 2.0):
+        at_value = np.abs(params.means[:, 0] - value) < 1e-9
+        assert params.weights[at_value].sum() == pytest.approx(0.5, rel=1e-9)
+        np.testing.assert_allclose(params.covariances[at_value].ravel(), reg_covar, rtol=1e-6)
+    hard = session.hard_assignments()
+    assert len(set(hard[:20])) == len(set(hard[20:])) == 1 and hard[0] != hard[-1]
+    model = GaussianMixture(
+        3,
+        weights_init=start.weights,
+        means_init=start.means,
+        precisions_init=np.linalg.inv(start.covariances),
+        reg_covar=reg_covar,
+    ).fit(X)
+    # A component with no points keeps a mean that means nothing (scikit-learn's is 0).
+    live = params.weights > 1e-9
+    assert np.array_equal(live, model.weights_ > 1e-9)
+    np.testing.assert_allclose(params.weights, model.weights_, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(params.means[live], model.means_[live], rtol=1e-12)
+    np.testing.assert_allclose(params.covariances[live], model.covariances_[live], rtol=1e-6)
 
 
 def test_headless_fit_reports_status_and_stays_finite():
@@ -114,7 +145,25 @@ def test_headless_fit_reports_status_and_stays_finite():
 
 
 def test_huge_scale_data():
+    """EM is affine-equivariant: data at 1e9 +- 1e8 fit, iteration for iteration, like the
+    same data at unit scale (with reg_covar scaled alike): means map by x * c + o,
+    covariances by c^2, and the log-likelihood shifts by -N D log c."""
     rng = np.random.default_rng(5)
-    X = rng.normal(size=(200, 2)) * 1e8 + 1e9
+    unit = rng.normal(size=(200, 2))
+    c, o = 1e8, 1e9
+    X = unit * c + o
     session = EMSession(X, 3, init="kmeans", seed=0)
     run_and_check(session)
+    reference = EMSession(unit, 3, init="kmeans", seed=0, reg_covar=session.reg_covar / c**2)
+    run_and_check(reference)
+    assert session.converged and reference.converged
+    assert session.iteration == reference.iteration
+    shift = -X.size * np.log(c)
+    for big, small in zip(session.history, reference.history, strict=True):
+        assert big.action == small.action
+        np.testing.assert_allclose(big.params.weights, small.params.weights, rtol=1e-9)
+        np.testing.assert_allclose(big.params.means, small.params.means * c + o, rtol=1e-12)
+        np.testing.assert_allclose(
+            big.params.covariances, small.params.covariances * c**2, rtol=1e-9, atol=c**2 * 1e-12
+        )
+        assert big.log_likelihood == pytest.approx(small.log_likelihood + shift, rel=1e-12)

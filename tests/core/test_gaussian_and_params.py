@@ -6,14 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
 from gmmviewer.core.em.estep import mixture_log_density, posterior, weighted_log_prob
-from gmmviewer.core.em.gaussian import (
-    SingularCovarianceError,
-    log_gaussian_density,
-    precision_cholesky,
-)
+from gmmviewer.core.em.gaussian import SingularCovarianceError, precision_cholesky
 from gmmviewer.core.errors import ParameterError
 from gmmviewer.core.params import GMMParams
 
@@ -41,14 +38,36 @@ def random_params(rng: np.random.Generator, k: int, d: int, kind: str) -> GMMPar
     kind=st.sampled_from(COVARIANCE_TYPES),
 )
 def test_log_density_matches_scipy(seed, k, d, kind):
+    """The E-step's weighted log-densities and responsibilities (what EM and the views use)
+    against scipy, term by term, in chunks that do and do not divide the sample count."""
     rng = np.random.default_rng(seed)
     params = random_params(rng, k, d, kind)
     X = rng.normal(size=(40, d)) * 4
-    ours = log_gaussian_density(X, params.means, params.precisions_cholesky, kind)
-    full = params.full_covariances()
-    for j in range(k):
-        expected = multivariate_normal(params.means[j], full[j]).logpdf(X)
-        np.testing.assert_allclose(ours[j], np.atleast_1d(expected), rtol=1e-9, atol=1e-9)
+    # Expand the compact covariances by hand rather than through GMMParams.
+    compact = params.covariances
+    if kind == "full":
+        full = compact
+    elif kind == "tied":
+        full = np.broadcast_to(compact, (k, d, d))
+    elif kind == "diag":
+        full = np.stack([np.diag(c) for c in compact])
+    else:
+        full = compact[:, None, None] * np.eye(d)
+    expected = np.stack(
+        [
+            np.log(params.weights[j])
+            + np.atleast_1d(multivariate_normal(params.means[j], full[j]).logpdf(X))
+            for j in range(k)
+        ]
+    )
+    expected_total = logsumexp(expected, axis=0)
+    for chunk_size in (7, 8192):
+        weighted, log_likelihood = weighted_log_prob(X, params, chunk_size=chunk_size)
+        np.testing.assert_allclose(weighted, expected, rtol=1e-9, atol=1e-9)
+        assert log_likelihood == pytest.approx(expected_total.sum(), rel=1e-10, abs=1e-9)
+        resp, _, total = posterior(X, params, chunk_size=chunk_size)
+        np.testing.assert_allclose(resp, np.exp(expected - expected_total), rtol=1e-8, atol=1e-12)
+        assert total == pytest.approx(expected_total.sum(), rel=1e-10, abs=1e-9)
 
 
 @pytest.mark.parametrize("kind", COVARIANCE_TYPES)

@@ -60,11 +60,32 @@ def test_point_based_methods_start_on_data_points(lecture_X, method):
         assert np.any(np.all(np.isclose(lecture_X, mean, rtol=1e-12, atol=1e-12), axis=1))
 
 
-def test_kmeans_init_matches_kmeans_partition_moments(lecture_X):
-    params = initialize(lecture_X, 3, "kmeans", seed=0)
-    ordered = params.means[np.argsort(params.means[:, 0])]
-    truth = make_preset("lecture").truth.means
-    np.testing.assert_allclose(ordered, truth[np.argsort(truth[:, 0])], atol=0.4)
+@pytest.mark.parametrize("kind", ["full", "diag", "spherical", "tied"])
+def test_kmeans_init_matches_kmeans_partition_moments(lecture_X, kind):
+    """Weights, means and covariances are the moments of scikit-learn's k-means partition,
+    computed here by hand (plus reg_covar on the diagonal, as scikit-learn adds it)."""
+    reg_covar = 1e-6
+    params = initialize(lecture_X, 3, "kmeans", kind, seed=0, reg_covar=reg_covar)
+    labels = KMeans(3, n_init=10, random_state=0).fit(lecture_X).labels_
+    n, d = lecture_X.shape
+    groups = [lecture_X[labels == k] for k in range(3)]
+    centres = np.array([group.mean(axis=0) for group in groups])
+    # Components come in k-means' own order: match each cluster to its nearest mean.
+    order = np.argmin(((centres[:, None, :] - params.means[None]) ** 2).sum(-1), axis=1)
+    assert sorted(order) == [0, 1, 2]
+    scatter = np.array([(g - g.mean(axis=0)).T @ (g - g.mean(axis=0)) for g in groups])
+    counts = np.array([len(g) for g in groups], dtype=float)
+    np.testing.assert_allclose(params.weights[order], counts / n, rtol=1e-12)
+    np.testing.assert_allclose(params.means[order], centres, rtol=1e-12, atol=1e-12)
+    full = scatter / counts[:, None, None] + reg_covar * np.eye(d)
+    expected = {
+        "full": lambda: full,
+        "diag": lambda: np.diagonal(full, axis1=1, axis2=2),
+        "spherical": lambda: np.diagonal(full, axis1=1, axis2=2).mean(axis=1),
+        "tied": lambda: scatter.sum(axis=0) / n + reg_covar * np.eye(d),
+    }[kind]()
+    covariances = params.covariances if kind == "tied" else params.covariances[order]
+    np.testing.assert_allclose(covariances, expected, rtol=1e-10)
 
 
 def test_random_init_spreads_weights_evenly(lecture_X):

@@ -7,27 +7,28 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6 import QtCore
-from uihelpers import image_colours, mouse_click, mouse_drag, shown_title
+from scipy.stats import norm
+from uihelpers import WAIT_TIMEOUT_MS, image_colours, mouse_click, mouse_drag, shown_title
 
 from gmmviewer.core.data.synthetic import make_preset
 from gmmviewer.core.em.fit import fit
 from gmmviewer.core.files.csv_reader import load_csv
 from gmmviewer.ui.export.animation import AnimationSettings
 from gmmviewer.ui.views.colours import component_colours
-from gmmviewer.ui.views.histogram_view import weighted_densities
 from gmmviewer.ui.views.theme import Theme, qcolor
 
 Key = QtCore.Qt.Key
 
 
 def wait_recorded(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.files.recorder.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.files.recorder.running, timeout=WAIT_TIMEOUT_MS)
 
 
 # =========================================================================== one column
 @pytest.fixture
 def one_column(window):
-    assert window.load_dataset(make_preset("bimodal-1d", 400, seed=1), 2, "random-means", 2)
+    data = make_preset("bimodal-1d", 400, seed=1)
+    assert window.controller.load_dataset(data, 2, "random-means", 2)
     return window
 
 
@@ -36,25 +37,36 @@ def test_one_column_data_shows_a_histogram_with_densities(qtbot, one_column):
     session = window.controller.session
     assert window.controller.plot is window.histogram
     assert window.plot_stack.currentWidget() is window.histogram
-    assert not window.actions_by_name["contours"].isEnabled()
+    assert window.actions_by_name["contours"].isEnabled()  # 1-D: the density curve
     view = window.histogram
-    x, heights = view.histogram.getData()
-    assert np.sum(np.diff(x) * heights) == pytest.approx(1.0)  # a density histogram
+    edges, heights = view.histogram.getData()
+    # A density histogram of the data over the drawn bins (numpy's, independently).
+    np.testing.assert_allclose(heights, np.histogram(session.X[:, 0], edges, density=True)[0])
     for _ in range(3):
         qtbot.keyClick(window, Key.Key_Space)
     params = session.params
     grid, mixture = view.mixture_curve.getData()
-    expected = weighted_densities(
-        grid, params.weights, params.means[:, 0], params.covariances.reshape(-1)
+    assert grid.min() <= session.X.min() and grid.max() >= session.X.max()
+    # Each curve is w_k N(x | mu_k, sigma_k^2), evaluated by scipy on the drawn grid.
+    expected = np.array(
+        [
+            w * norm.pdf(grid, loc=mean, scale=np.sqrt(variance))
+            for w, mean, variance in zip(
+                params.weights, params.means[:, 0], params.covariances.reshape(-1), strict=True
+            )
+        ]
     )
-    np.testing.assert_allclose(mixture, expected.sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(mixture, expected.sum(axis=0), rtol=1e-10, atol=1e-300)
+    assert len(view.component_curves) == len(expected)
     for k, curve in enumerate(view.component_curves):
-        np.testing.assert_allclose(curve.getData()[1], expected[k], rtol=1e-12)
+        curve_x, curve_y = curve.getData()
+        np.testing.assert_array_equal(curve_x, grid)
+        np.testing.assert_allclose(curve_y, expected[k], rtol=1e-10, atol=1e-300)
     np.testing.assert_allclose([line.value() for line in view.mean_lines], params.means[:, 0])
     # Every control works as in 2-D: run to convergence like the headless fit.
     window.controller.set_speed(100)
     qtbot.keyClick(window, Key.Key_R)
-    qtbot.waitUntil(lambda: not window.controller.running, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=WAIT_TIMEOUT_MS)
     headless = fit(session.dataset, init_params=session.history[0].params)
     assert session.iteration == headless.n_iter
     np.testing.assert_allclose(session.params.means, headless.params.means, rtol=1e-9)
@@ -83,7 +95,7 @@ def test_clicking_a_rug_point_inspects_it(qtbot, one_column):
     index = 17
     x, y = window.histogram.rug_position(index)
     mouse_click(window.histogram.plot_widget, QtCore.QPointF(window.histogram.data_to_pixel(x, y)))
-    assert window.analysis.inspected == index
+    assert window.teaching.inspected == index
     np.testing.assert_allclose(
         window.inspector.responsibilities, window.controller.session.responsibilities[index]
     )
@@ -92,7 +104,7 @@ def test_clicking_a_rug_point_inspects_it(qtbot, one_column):
 # ========================================================================= four columns
 def test_four_columns_fit_all_and_show_a_chosen_pair(qtbot, window, iris_path):
     dataset = load_csv(iris_path)
-    assert window.load_dataset(dataset, 3, "kmeans", 0)
+    assert window.controller.load_dataset(dataset, 3, "kmeans", 0)
     session = window.controller.session
     assert session.n_features == 4
     chooser = window.column_chooser
@@ -169,12 +181,12 @@ def test_a_saved_session_reopens_identical(qtbot, window, tmp_path):
     qtbot.keyClick(window, Key.Key_Space)
     qtbot.keyClick(window, Key.Key_Left)
     window.controls.tol_spin.setValue(0.0005)
-    assert shown_title(window).endswith("*")  # unsaved changes
+    assert shown_title(window) == "lecture demo* — gmmviewer"  # unsaved changes
     path = tmp_path / "lesson.gmmv"
     assert window.files.save_session(str(path))
     assert not window.isWindowModified()
-    assert shown_title(window) == "gmmviewer - lesson.gmmv"
-    window.load_demo()
+    assert shown_title(window) == "lesson.gmmv — gmmviewer"
+    window.controller.load_demo()
     assert window.files.open_session(str(path))
     restored = window.controller.session
     assert restored is not session
@@ -216,7 +228,7 @@ def test_the_command_line_opens_a_session(qtbot, window, tmp_path):
     assert window.files.save_session(str(path))
     result = launch(tmp_path, str(path))
     assert result.returncode == 0, result.stderr
-    assert "title: gmmviewer - cli.gmmv N = 600" in result.stdout
+    assert "title: cli.gmmv — gmmviewer N = 600" in result.stdout
 
 
 # ========================================================================== animation

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
+from uihelpers import WAIT_TIMEOUT_MS
 
 from gmmviewer.core.data.synthetic import PRESETS, make_preset, make_random_mixture
 from gmmviewer.core.errors import DataError
@@ -104,10 +105,10 @@ def test_preview_shows_the_sample_and_follows_the_controls(qtbot, generate_dialo
     # Debounced: nothing changes at once, the redraw follows shortly.
     dialog.n_samples_spin.setValue(150)
     assert len(scatter_xy(dialog)[0]) == 600
-    qtbot.waitUntil(lambda: len(scatter_xy(dialog)[0]) == 150, timeout=2000)
+    qtbot.waitUntil(lambda: len(scatter_xy(dialog)[0]) == 150, timeout=WAIT_TIMEOUT_MS)
 
     dialog.set_values(preset=RANDOM_SOURCE, n_components=4, n_features=3, seed=5)
-    qtbot.waitUntil(lambda: dialog.preview_sample().n_features == 3, timeout=2000)
+    qtbot.waitUntil(lambda: dialog.preview_sample().n_features == 3, timeout=WAIT_TIMEOUT_MS)
     shown = make_random_mixture(4, 150, n_features=3, seed=5)
     x, y = scatter_xy(dialog)
     np.testing.assert_array_equal(x, shown.X[:, 0])
@@ -402,7 +403,7 @@ def test_dialogs_render(qtbot, faithful_path, tmp_path):
     qtbot.addWidget(generate)
     for dialog, name in ((generate, "generate_dialog"), (csv_dialog, "csv_import_dialog")):
         dialog.show()
-        qtbot.waitExposed(dialog)
+        qtbot.waitExposed(dialog, timeout=WAIT_TIMEOUT_MS)
         image = dialog.grab()
         assert image.width() > 400 and image.height() > 300
         assert image.save(str(tmp_path / f"{name}.png"))

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ElementTree
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
-from uihelpers import image_colours, mouse_drag, shown_title
+from uihelpers import WAIT_TIMEOUT_MS, image_colours, mouse_drag, shown_title
 
 from gmmviewer.core.em.fit import fit
 from gmmviewer.core.files.csv_reader import load_csv
@@ -30,7 +30,7 @@ def click(qtbot, window: MainWindow, name: str) -> None:
 
 
 def wait_idle(qtbot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: not window.controller.runner.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: not window.controller.runner.busy, timeout=WAIT_TIMEOUT_MS)
 
 
 def ellipse_centres(window: MainWindow) -> np.ndarray:
@@ -75,7 +75,7 @@ def test_window_opens_on_the_lecture_demo(window):
     assert session.n_samples == 600 and session.n_components == 3
     assert session.dataset.source == "preset:lecture"
     assert session.next_step == "E"
-    assert shown_title(window) == "gmmviewer - preset:lecture"
+    assert shown_title(window) == "lecture demo — gmmviewer"
     assert_view_shows_session(window)
     # Before the first E-step every point is neutral grey.
     assert np.all(window.scatter.points.colours() == NEUTRAL_GREY)
@@ -90,7 +90,7 @@ def test_demo_is_reproducible(qtbot, settings):
     second = MainWindow(settings=settings)
     for main in (first, second):
         qtbot.addWidget(main)
-        main.load_demo()
+        main.controller.load_demo()
     assert first.controller.session.params.equals(second.controller.session.params)
     np.testing.assert_array_equal(first.controller.session.X, second.controller.session.X)
 
@@ -147,7 +147,7 @@ def test_run_to_convergence_then_run_is_disabled(qtbot, window):
     click(qtbot, window, "run")
     assert window.controller.running
     assert window.actions_by_name["run"].text() == "Pause"
-    qtbot.waitUntil(lambda: not window.controller.running, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=WAIT_TIMEOUT_MS)
     assert session.converged
     assert not window.controls.buttons["run"].isEnabled()
     assert "converged" in window.status_view.text()
@@ -158,12 +158,20 @@ def test_run_to_convergence_then_run_is_disabled(qtbot, window):
 def test_pause_stops_the_run(qtbot, window):
     window.controller.set_speed(20)
     click(qtbot, window, "run")
-    qtbot.waitUntil(lambda: window.controller.session.iteration >= 1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.controller.session.iteration >= 1, timeout=WAIT_TIMEOUT_MS)
     click(qtbot, window, "run")  # now "Pause"
     assert not window.controller.running
+    assert window.controller.idle
     steps = len(window.controller.session.history)
-    qtbot.wait(300)
+    # Qt fires timers in the order they fall due: once a timer started now with twice the
+    # run's interval (50 ms at 20 half-steps/s) has fired, a tick the run had scheduled
+    # before Pause would have fired first, however loaded the machine.
+    fence = QtCore.QTimer()
+    fence.setSingleShot(True)
+    with qtbot.waitSignal(fence.timeout, timeout=WAIT_TIMEOUT_MS):
+        fence.start(2 * 50)
     assert len(window.controller.session.history) == steps
+    assert not window.controller.running
 
 
 def test_reinitialise_draws_a_new_seed_and_is_undoable(qtbot, window):
@@ -222,7 +230,7 @@ def test_ctrl_r_resets_and_r_runs(qtbot, window):
     window.controller.set_speed(100)
     qtbot.keyClick(window, Key.Key_R)
     assert window.controller.running
-    qtbot.waitUntil(lambda: not window.controller.running, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=WAIT_TIMEOUT_MS)
     assert session.converged
 
 
@@ -237,12 +245,12 @@ def test_shortcuts_do_not_fire_while_typing_in_a_spin_box(qtbot, window):
 def test_font_scaling_and_full_screen(qtbot, window):
     size = window.font().pointSizeF()
     qtbot.keyClick(window, Key.Key_Plus, Ctrl)
-    assert window.scale == pytest.approx(1.15)
+    assert window.view_state.scale == pytest.approx(1.15)
     assert window.font().pointSizeF() > size
     assert window.scatter.points.point_diameter() > 7.0
     qtbot.keyClick(window, Key.Key_Minus, Ctrl)
     qtbot.keyClick(window, Key.Key_Minus, Ctrl)
-    assert window.scale < 1.0
+    assert window.view_state.scale < 1.0
     window.actions_by_name["full_screen"].trigger()
     assert window.isFullScreen() or window.windowState() & QtCore.Qt.WindowState.WindowFullScreen
     window.actions_by_name["full_screen"].trigger()
@@ -297,7 +305,7 @@ def test_faithful_through_the_import_dialog_matches_gmmviewer_fit(qtbot, window,
     window.controls.k_spin.setValue(2)
     window.controller.set_speed(100)
     window.controller.run()
-    qtbot.waitUntil(lambda: not window.controller.running, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=WAIT_TIMEOUT_MS)
     expected = fit(load_csv(faithful_path), 2, init="kmeans", seed=0)
     assert session.iteration == expected.n_iter
     np.testing.assert_allclose(session.params.means, expected.params.means, rtol=1e-10)
@@ -313,7 +321,7 @@ def test_open_csv_runs_the_dialog(qtbot, window, faithful_path):
     QtCore.QTimer.singleShot(0, accept_dialog)
     assert window.files.open_csv(str(faithful_path))
     assert window.controller.session.dataset.columns == ("eruptions", "waiting")
-    assert shown_title(window) == "gmmviewer - faithful.csv"
+    assert shown_title(window) == "faithful.csv — gmmviewer"
 
 
 @pytest.mark.parametrize(
@@ -378,7 +386,7 @@ def test_export_parameters_of_normalised_data_are_in_data_units(
     qtbot, window, faithful_path, tmp_path
 ):
     dataset = load_csv(faithful_path, normalize=True)
-    assert window.load_dataset(dataset, n_components=2, init="kmeans", seed=0)
+    assert window.controller.load_dataset(dataset, n_components=2, init="kmeans", seed=0)
     window.controller.session.run()
     path = tmp_path / "faithful.json"
     assert window.files.export_parameters(str(path))
@@ -404,6 +412,46 @@ def test_export_plot_png_and_svg(qtbot, window, tmp_path):
     assert len(polylines) == 9  # per component: a 1-sd ellipse on a dark edge, a 2-sd one
     texts = [e.text for e in root.iter() if e.tag.endswith("text")]
     assert "1: weight" in " ".join(texts) and "x1" in texts
+    # Geometry, checked against the session: the points are an axis-aligned affine image of
+    # the data (y up), the mean markers sit on the means, and every outline is a ring of
+    # constant Mahalanobis distance 1 or 2 around one component, computed here with numpy.
+    session = window.controller.session
+    X, params = session.X, session.params
+    groups = [g for g in root.iter() if g.tag.endswith("g")]
+    (points,) = [g for g in groups if sum(c.tag.endswith("circle") for c in g) == len(X)]
+    drawn = np.array([[float(c.get("cx")), float(c.get("cy"))] for c in points])
+    design = np.column_stack([X, np.ones(len(X))])
+    affine, *_ = np.linalg.lstsq(design, drawn, rcond=None)  # drawn = [x, y, 1] @ affine
+    np.testing.assert_allclose(design @ affine, drawn, atol=0.006)  # written to 0.01 px
+    assert affine[0, 0] > 0 > affine[1, 1]
+    assert abs(affine[1, 0]) < 1e-6 * affine[0, 0] and abs(affine[0, 1]) < 1e-6 * affine[0, 0]
+
+    def to_data(svg_xy: np.ndarray) -> np.ndarray:
+        return (svg_xy - affine[2]) @ np.linalg.inv(affine[:2])
+
+    markers = [c for c in circles if c not in list(points)]
+    centres = to_data(np.array([[float(c.get("cx")), float(c.get("cy"))] for c in markers]))
+    np.testing.assert_allclose(
+        centres[np.lexsort(centres.T[::-1])],
+        params.means[np.lexsort(params.means.T[::-1])],
+        atol=0.01 / affine[0, 0],
+    )
+    rings: dict[tuple[int, int], int] = {}
+    inverses = np.linalg.inv(params.covariances)
+    for line in polylines:
+        pairs = [p.split(",") for p in line.get("points").split()]
+        outline = to_data(np.array(pairs, dtype=float))
+        for k in range(params.n_components):
+            offsets = outline - params.means[k]
+            radii = np.sqrt(np.einsum("ni,ij,nj->n", offsets, inverses[k], offsets))
+            n_std = round(float(radii.mean()))
+            if n_std in (1, 2) and np.allclose(radii, n_std, rtol=2e-3):
+                rings[(k, n_std)] = rings.get((k, n_std), 0) + 1
+                break
+        else:
+            raise AssertionError("an outline is no 1- or 2-sd ellipse of any component")
+    # Every component: its 1-sd ring (drawn twice: dark edge, then colour) and its 2-sd ring.
+    assert rings == {(k, n): 2 if n == 1 else 1 for k in range(3) for n in (1, 2)}
 
 
 def test_export_plot_to_a_bad_place_is_an_error(qtbot, window, tmp_path):
@@ -432,20 +480,20 @@ def test_export_nll_history(qtbot, window, tmp_path):
 def test_settings_persist_between_runs(qtbot, settings):
     first = MainWindow(settings=settings)
     qtbot.addWidget(first)
-    first.load_demo()
+    first.controller.load_demo()
     first.actions_by_name["contours"].setChecked(True)
     first.actions_by_name["log_nll"].setChecked(True)
-    first.set_scale(1.5)
+    first.view_state.update(scale=1.5)
     first.controller.set_speed(9.0)
     first.resize(1000, 700)
     first.close()
     second = MainWindow(settings=settings)
     qtbot.addWidget(second)
-    second.load_demo()
+    second.controller.load_demo()
     assert second.actions_by_name["contours"].isChecked()
     assert second.actions_by_name["log_nll"].isChecked()
-    assert second.scale == pytest.approx(1.5)
-    assert second.controller.speed == pytest.approx(9.0)
+    assert second.view_state.scale == pytest.approx(1.5)
+    assert second.view_state.speed == pytest.approx(9.0)
     assert second.controls.speed_spin.value() == pytest.approx(9.0)
 
 
@@ -479,12 +527,12 @@ def test_rendered_window_is_not_blank(qtbot, window):
 
 def test_equal_axis_scales_unless_the_columns_ranges_differ_a_lot(qtbot, window, faithful_path):
     assert window.scatter.plot_item.vb.state["aspectLocked"]  # the lecture mixture
-    assert window.load_dataset(load_csv(faithful_path), 2, "kmeans", 0)
+    assert window.controller.load_dataset(load_csv(faithful_path), 2, "kmeans", 0)
     # Minutes of eruption against minutes of waiting: ranges 15-fold apart.
     assert not window.actions_by_name["equal_aspect"].isChecked()
     assert not window.scatter.plot_item.vb.state["aspectLocked"]
     assert "ranges differ" in window.statusBar().currentMessage()
     qtbot.keyClick(window, Key.Key_L, Ctrl)
     assert window.scatter.plot_item.vb.state["aspectLocked"]
-    assert window.load_dataset(load_csv(faithful_path, normalize=True), 2, "kmeans", 0)
+    assert window.controller.load_dataset(load_csv(faithful_path, normalize=True), 2, "kmeans", 0)
     assert window.scatter.plot_item.vb.state["aspectLocked"]  # z-scores are comparable

@@ -11,6 +11,10 @@ RIGHT = QtCore.Qt.MouseButton.RightButton
 NO_BUTTON = QtCore.Qt.MouseButton.NoButton
 NO_MODIFIER = QtCore.Qt.KeyboardModifier.NoModifier
 
+#: How long a test waits for a signal or a condition before it fails. A guard against a
+#: hang, not a speed requirement: the suite must pass on a busy machine, so be generous.
+WAIT_TIMEOUT_MS = 60_000
+
 
 def _send(widget: QtWidgets.QWidget, kind, pos: QtCore.QPointF, button, buttons) -> None:
     if isinstance(widget, QtWidgets.QGraphicsView):

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.special import comb
 
 from gmmviewer.core.params import GMMParams
 
@@ -54,6 +52,9 @@ def match_components(means: np.ndarray, reference_means: np.ndarray) -> np.ndarr
         more components than references.
     """
     cost = ((means[:, None, :] - reference_means[None, :, :]) ** 2).sum(axis=2)
+    # scipy.optimize costs ~0.2 s to import; the window's first paint must not wait for it.
+    from scipy.optimize import linear_sum_assignment
+
     rows, columns = linear_sum_assignment(cost)
     matching = np.full(len(means), -1, dtype=int)
     matching[rows] = columns
@@ -110,6 +111,8 @@ def adjusted_rand_index(labels_true: np.ndarray, labels_pred: np.ndarray) -> flo
     table = np.bincount(
         true_index * n_pred + pred_index, minlength=(true_index.max() + 1) * n_pred
     ).reshape(-1, n_pred)
+    from scipy.special import comb
+
     pairs = comb(table, 2).sum()
     rows = comb(table.sum(axis=1), 2).sum()
     columns = comb(table.sum(axis=0), 2).sum()

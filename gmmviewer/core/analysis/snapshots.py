@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gmmviewer.core.em.estep import posterior
 from gmmviewer.core.em.fit import fit
 from gmmviewer.core.em.objective import DEFAULT_REG_COVAR, DEFAULT_TOL
 from gmmviewer.core.params import GMMParams
@@ -23,11 +24,15 @@ class Snapshot:
     reached : int
         The iteration the parameters belong to: smaller when EM converged earlier.
     params : GMMParams
+    responsibilities : ndarray of shape (n_samples, n_components)
+        The posterior under ``params`` (the next E-step's responsibilities), which a
+        snapshot's points are coloured by.
     """
 
     iteration: int
     reached: int
     params: GMMParams
+    responsibilities: np.ndarray
 
 
 def parse_iterations(text: str) -> list[int]:
@@ -74,4 +79,9 @@ def snapshots(
     result = fit(X, init_params=start, max_iter=max(wanted), tol=tol, reg_covar=reg_covar)
     by_iteration = {record.iteration: record.params for record in result.history}
     last = max(by_iteration)
-    return [Snapshot(i, min(i, last), by_iteration[min(i, last)]) for i in wanted]
+    shots = []
+    for i in wanted:
+        params = by_iteration[min(i, last)]
+        resp = posterior(X, params)[0].T
+        shots.append(Snapshot(i, min(i, last), params, resp))
+    return shots

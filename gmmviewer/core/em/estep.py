@@ -1,25 +1,185 @@
-"""The E-step: weighted log-densities, responsibilities by log-sum-exp, and their entropy.
+"""The E-step: responsibilities by log-sum-exp, with what the M-step and the bound need.
 
-Pure numpy; no Qt. Arrays over (component, sample) are component-major, shape
-(n_components, n_samples), so reductions over components are fast row operations and
-a chunk of samples is a column slice. The loops over samples live in
-:mod:`gmmviewer.core.em.passes`.
+Pure numpy; no Qt. :func:`e_step` is the E-step the session takes (it keeps the
+responsibilities, which the window shows); :func:`e_step_streaming` is the same pass for
+headless ``fit``, which drops each chunk's responsibilities once counted so memory stays
+O(chunk). Both fuse the E-step with the first half of the M-step: while a chunk's
+responsibilities are in cache they are added to the M-step's sufficient statistics.
+
+**Orientation.** Every array over (component, sample) in the core is component-major,
+shape (n_components, n_samples): reductions over components are fast row operations and
+a chunk of samples is a column slice. The one (n_samples, n_components) array is the
+public :attr:`gmmviewer.core.session.em_session.EMSession.responsibilities`, a
+transposed view, as scikit-learn's ``predict_proba`` returns. The loops over samples
+live in :mod:`gmmviewer.core.em.passes`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
 from gmmviewer.core.em.passes import (
     CHUNK_SIZE,
     ChunkBuffers,
-    chunks,
+    chunk_entropy,
+    most_responsible_chunk,
     normalize_chunk,
     weighted_log_prob_chunks,
 )
+from gmmviewer.core.em.statistics import SufficientStatistics, expected_complete_log_likelihood
 from gmmviewer.core.params import GMMParams
 
-_MOST_NEGATIVE = -np.finfo(float).max
+
+@dataclass(frozen=True, eq=False)
+class Posterior:
+    """What the E-step computes for one set of parameters: q(z) and its by-products.
+
+    Immutable (its arrays, the statistics' included, are read-only), so it can be handed
+    between threads and shared between a session's states.
+
+    Attributes
+    ----------
+    params : GMMParams
+        The parameters the responsibilities were computed from.
+    resp : ndarray of shape (n_components, n_samples)
+        Responsibilities; every column sums to one.
+    hard : ndarray of shape (n_samples,), int
+        Each sample's most responsible component (the first on ties).
+    log_likelihood : float
+        Total log-likelihood of ``params``.
+    entropy : float
+        ``-sum resp * log(resp)``, the entropy term of the evidence lower bound.
+    statistics : SufficientStatistics
+        Sufficient statistics of ``resp`` around ``params.means``: the next M-step's input.
+    """
+
+    params: GMMParams
+    resp: np.ndarray
+    hard: np.ndarray
+    log_likelihood: float
+    entropy: float
+    statistics: SufficientStatistics
+
+    def lower_bound(self, params: GMMParams) -> float:
+        """The evidence lower bound L(q, params) of these responsibilities.
+
+        ``sum_nk r_kn log(pi_k N(x_n | theta_k)) + entropy``, computed from the
+        statistics without another pass over the data. It equals the log-likelihood
+        for the parameters the responsibilities came from.
+
+        Parameters
+        ----------
+        params : GMMParams
+            Parameters with as many components as the responsibilities.
+        """
+        return expected_complete_log_likelihood(self.statistics, params) + self.entropy
+
+
+def e_step(X: np.ndarray, params: GMMParams, chunk_size: int = CHUNK_SIZE) -> Posterior:
+    """The E-step: responsibilities of every sample under ``params``, in one pass.
+
+    The same pass yields the log-likelihood, the hard assignments and the M-step's
+    sufficient statistics.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    params : GMMParams
+
+    Returns
+    -------
+    Posterior
+    """
+    n_samples = X.shape[0]
+    stats = _statistics_for(params)
+    resp = np.empty((params.n_components, n_samples))
+    hard = np.empty(n_samples, dtype=np.intp)
+    total = 0.0
+    entropy = 0.0
+    for rows, buffers, norm in _e_step_chunks(X, params, stats, chunk_size):
+        total += float(norm.sum())
+        entropy += chunk_entropy(buffers)
+        # Copied, not computed in place: the pass's arithmetic runs faster on the small
+        # contiguous buffer than on a column slice of the (K, N) array.
+        resp[:, rows] = buffers.scratch
+        most_responsible_chunk(buffers, hard[rows])
+    resp.setflags(write=False)
+    hard.setflags(write=False)
+    return Posterior(params, resp, hard, total, entropy, stats.freeze())
+
+
+def e_step_streaming(
+    X: np.ndarray,
+    params: GMMParams,
+    statistics: bool = True,
+    chunk_size: int = CHUNK_SIZE,
+) -> tuple[float, SufficientStatistics | None]:
+    """The E-step of headless ``fit``: the pass of :func:`e_step`, responsibilities dropped.
+
+    Each chunk's responsibilities go straight into the M-step's statistics, so
+    responsibilities for all N samples are never held at once.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    params : GMMParams
+    statistics : bool
+        When False only the log-likelihood is computed.
+
+    Returns
+    -------
+    log_likelihood : float
+        Total log-likelihood of ``params``.
+    stats : SufficientStatistics or None
+        Centred at ``params.means``.
+    """
+    stats = _statistics_for(params) if statistics else None
+    total = 0.0
+    for _, _, norm in _e_step_chunks(X, params, stats, chunk_size):
+        total += float(norm.sum())
+    return total, stats
+
+
+def _statistics_for(params: GMMParams) -> SufficientStatistics:
+    return SufficientStatistics(np.array(params.means), params.covariance_type)
+
+
+def _e_step_chunks(
+    X: np.ndarray,
+    params: GMMParams,
+    stats: SufficientStatistics | None,
+    chunk_size: int,
+) -> Iterator[tuple[slice, ChunkBuffers, np.ndarray]]:
+    """Yield ``(rows, buffers, norm)`` with ``buffers.scratch`` holding the responsibilities.
+
+    ``norm`` is the log-density of each sample; ``stats``, when given, has already
+    counted the chunk. The buffers are reused for the next chunk.
+    """
+    for rows, buffers in weighted_log_prob_chunks(X, params, chunk_size):
+        norm = normalize_chunk(buffers)
+        if stats is not None:
+            stats.add(buffers.deviations, buffers.scratch, work=buffers.work)
+        yield rows, buffers, norm
+
+
+def posterior(
+    X: np.ndarray, params: GMMParams, chunk_size: int = CHUNK_SIZE
+) -> tuple[np.ndarray, float, float]:
+    """Responsibilities under ``params`` as a tuple (the form the views use).
+
+    Returns
+    -------
+    resp : ndarray of shape (n_components, n_samples)
+        Read-only.
+    entropy : float
+        ``-sum resp * log(resp)``.
+    log_likelihood : float
+    """
+    result = e_step(X, params, chunk_size)
+    return result.resp, result.entropy, result.log_likelihood
 
 
 def weighted_log_prob(
@@ -44,88 +204,6 @@ def weighted_log_prob(
         out[:, rows] = buffers.weighted
         total += float(normalize_chunk(buffers).sum())
     return out, total
-
-
-def posterior(
-    X: np.ndarray, params: GMMParams, chunk_size: int = CHUNK_SIZE
-) -> tuple[np.ndarray, float, float]:
-    """Responsibilities under ``params`` in one pass.
-
-    Returns
-    -------
-    resp : ndarray of shape (n_components, n_samples)
-    entropy : float
-        ``-sum resp * log(resp)``.
-    log_likelihood : float
-    """
-    resp = np.empty((params.n_components, X.shape[0]))
-    entropy = 0.0
-    total = 0.0
-    for rows, buffers in weighted_log_prob_chunks(X, params, chunk_size):
-        norm = normalize_chunk(buffers)
-        total += float(norm.sum())
-        resp[:, rows] = buffers.scratch
-        entropy += _chunk_entropy(buffers.scratch, buffers.weighted, norm)
-    return resp, entropy, total
-
-
-def responsibilities(
-    weighted: np.ndarray, chunk_size: int = CHUNK_SIZE
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Normalise weighted log-densities into responsibilities.
-
-    Parameters
-    ----------
-    weighted : ndarray of shape (n_components, n_samples)
-        Weighted log-densities; consumed (overwritten).
-
-    Returns
-    -------
-    log_prob_norm : ndarray of shape (n_samples,)
-        Log-density of each sample under the mixture.
-    resp : ndarray of shape (n_components, n_samples)
-        Every column sums to one.
-    entropy : float
-        ``-sum resp * log(resp)``, the entropy term of the evidence lower bound.
-    """
-    n_components, n_samples = weighted.shape
-    log_prob_norm = np.empty(n_samples)
-    resp = np.empty_like(weighted)
-    entropy = 0.0
-    buffers = None
-    for rows in chunks(n_samples, chunk_size):
-        size = rows.stop - rows.start
-        if buffers is None or buffers.norm.size != size:
-            buffers = ChunkBuffers.allocate(n_components, 0, size)
-        np.copyto(buffers.weighted, weighted[:, rows])
-        norm = normalize_chunk(buffers)
-        log_prob_norm[rows] = norm
-        resp[:, rows] = buffers.scratch
-        entropy += _chunk_entropy(buffers.scratch, buffers.weighted, norm)
-    return log_prob_norm, resp, entropy
-
-
-def _chunk_entropy(resp: np.ndarray, weighted: np.ndarray, norm: np.ndarray) -> float:
-    """``-sum resp * (weighted - norm)``; overwrites ``weighted`` with log-responsibilities."""
-    weighted -= norm
-    # 0 * log 0 counts as 0; clamping -inf keeps 0 * -inf from turning into NaN.
-    np.maximum(weighted, _MOST_NEGATIVE, out=weighted)
-    # einsum, not vdot: a BLAS dot may be split over threads, and waiting for a busy
-    # second core made this line dominate the E-step on a loaded machine.
-    return -float(np.einsum("kn,kn->", resp, weighted))
-
-
-def expected_complete_log_likelihood(resp: np.ndarray, weighted: np.ndarray) -> float:
-    """``sum_nk resp[k, n] * weighted[k, n]``: the energy term of the lower bound.
-
-    Parameters
-    ----------
-    resp, weighted : ndarray of shape (n_components, n_samples)
-    """
-    total = 0.0
-    for rows in chunks(resp.shape[1]):
-        total += float(np.einsum("kn,kn->", resp[:, rows], weighted[:, rows]))
-    return total
 
 
 def logsumexp_components(weighted: np.ndarray) -> np.ndarray:

@@ -1,10 +1,11 @@
 """Headless EM to convergence: :func:`fit`, the engine behind ``gmmviewer fit``.
 
-Pure numpy; no Qt. Each iteration is a single pass over the data in chunks: the
-E-step's densities, log-sum-exp and responsibilities for a chunk feed the M-step's
-sufficient statistics straight away, so responsibilities for all N samples are never
-held at once. Memory stays O(chunk x K) beyond the data itself, which is what lets a
-10-million-point fit run in well under 2 GB.
+Pure numpy; no Qt. Each iteration is :func:`~gmmviewer.core.em.estep.e_step_streaming`
+then :func:`~gmmviewer.core.em.mstep.m_step`: a single pass over the data in chunks, in
+which each chunk's responsibilities feed the M-step's sufficient statistics straight
+away, so responsibilities for all N samples are never held at once. Memory stays
+O(chunk x K) beyond the data itself, which is what lets a 10-million-point fit run in
+well under 2 GB.
 
 The iteration and stopping rule are scikit-learn's (see :mod:`gmmviewer.core.em.objective`),
 so from the same initial parameters both stop at the same iteration.
@@ -19,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from gmmviewer.core.data.dataset import Dataset
+from gmmviewer.core.em.estep import e_step_streaming
 from gmmviewer.core.em.gaussian import check_covariance_type
 from gmmviewer.core.em.initialization import check_n_components, initialize
-from gmmviewer.core.em.mstep import SufficientStatistics, estimate_parameters
+from gmmviewer.core.em.mstep import m_step
 from gmmviewer.core.em.objective import (
     DEFAULT_MAX_ITER,
     DEFAULT_REG_COVAR,
@@ -31,12 +33,7 @@ from gmmviewer.core.em.objective import (
     check_tol,
     has_converged,
 )
-from gmmviewer.core.em.passes import (
-    CHUNK_SIZE,
-    feature_variance,
-    normalize_chunk,
-    weighted_log_prob_chunks,
-)
+from gmmviewer.core.em.passes import feature_variance
 from gmmviewer.core.errors import Cancelled, ParameterError
 from gmmviewer.core.params import GMMParams
 
@@ -98,37 +95,6 @@ class FitResult:
     def mean_log_likelihood(self) -> float:
         """Log-likelihood per sample of the final parameters."""
         return self.log_likelihood / self.n_samples
-
-
-def expectation_pass(
-    X: np.ndarray,
-    params: GMMParams,
-    statistics: bool = True,
-    chunk_size: int = CHUNK_SIZE,
-) -> tuple[float, SufficientStatistics | None]:
-    """One E-step over ``X`` in chunks, accumulating the M-step's statistics on the way.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    params : GMMParams
-    statistics : bool
-        When False only the log-likelihood is computed.
-
-    Returns
-    -------
-    log_likelihood : float
-        Total log-likelihood of ``params``.
-    stats : SufficientStatistics or None
-        Centred at ``params.means``.
-    """
-    stats = SufficientStatistics(np.array(params.means), params.covariance_type)
-    total = 0.0
-    for _, buffers in weighted_log_prob_chunks(X, params, chunk_size):
-        total += float(normalize_chunk(buffers).sum())
-        if statistics:
-            stats.add(buffers.deviations, buffers.scratch, work=buffers.work)
-    return total, (stats if statistics else None)
 
 
 def fit(
@@ -220,12 +186,12 @@ def fit(
         if should_stop is not None and should_stop():
             raise Cancelled("the fit was cancelled")
         previous_lower_bound = lower_bound
-        log_likelihood, stats = expectation_pass(data, params)
+        log_likelihood, stats = e_step_streaming(data, params)
         assert stats is not None
         if keep_history:
             records.append(IterationRecord(n_iter - 1, params, log_likelihood, status))
         lower_bound = log_likelihood / n_samples
-        result = estimate_parameters(stats, reg_covar, params, data_variance)
+        result = m_step(stats, reg_covar, params, data_variance)
         params, status = result.params, result.status
         statuses.extend(i.message for i in result.issues if i.message not in statuses)
         if callback is not None:
@@ -235,7 +201,7 @@ def fit(
             break
 
     # The final parameters' log-likelihood needs one more E-step (scikit-learn does one too).
-    final_log_likelihood, _ = expectation_pass(data, params, statistics=False)
+    final_log_likelihood, _ = e_step_streaming(data, params, statistics=False)
     records.append(IterationRecord(n_iter, params, final_log_likelihood, status))
     return FitResult(
         params=params,

@@ -12,8 +12,9 @@ same seed gives the same parameters.
   distinct random data points, every covariance the data's covariance, equal weights;
   the ellipses start large and visibly move.
 
-The first four estimate weights, means and covariances from those responsibilities
-exactly as an M-step would.
+The first four collect the sufficient statistics of those responsibilities and take
+weights, means and covariances from :func:`~gmmviewer.core.em.mstep.m_step`, the same
+M-step EM runs.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import numpy as np
 
 from gmmviewer.core.em.gaussian import check_covariance_type, feature_major_deviations
 from gmmviewer.core.em.kmeans import kmeans, kmeans_plusplus
-from gmmviewer.core.em.mstep import SufficientStatistics, estimate_parameters
+from gmmviewer.core.em.mstep import m_step
 from gmmviewer.core.em.objective import DEFAULT_REG_COVAR
 from gmmviewer.core.em.passes import chunks, feature_variance
+from gmmviewer.core.em.statistics import SufficientStatistics
 from gmmviewer.core.errors import ParameterError
 from gmmviewer.core.params import GMMParams
 
@@ -150,7 +152,7 @@ def initialize(
         return _random_means(X, n_components, covariance_type, seed, reg_covar)
     stats = initial_statistics(X, n_components, method, covariance_type, seed)
     variance = float(np.mean(feature_variance(X)))
-    return estimate_parameters(stats, reg_covar, data_variance=variance).params
+    return m_step(stats, reg_covar, data_variance=variance).params
 
 
 def _random_means(

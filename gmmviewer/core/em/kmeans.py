@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gmmviewer.core.em.estep import CHUNK_SIZE, chunks
+from gmmviewer.core.em.passes import CHUNK_SIZE, chunks
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,27 @@
-"""The M-step: sufficient statistics, per-covariance-type estimators, and degeneracy repair.
+"""The M-step: parameters from sufficient statistics, and degeneracy repair.
 
-Pure numpy; no Qt. Statistics are accumulated around *centres* (the means the
-responsibilities were computed with), so the covariance update
-``S2 / n_k - d d^T`` subtracts a small correction ``d = new mean - centre`` instead of a
-large squared mean, which keeps one-pass accumulation as accurate as two passes.
+Pure numpy; no Qt. :func:`m_step` is the one M-step: the session's transitions, headless
+``fit`` and the initialisation all call it. Its data-dependent half, the sufficient
+statistics of the responsibilities (:mod:`gmmviewer.core.em.statistics`), is collected
+by the E-step's pass while each chunk's responsibilities are in cache (or, for an
+initialisation, from the starting responsibilities), so the M-step itself never
+touches the samples.
 
 The estimators follow scikit-learn's ``_estimate_gaussian_parameters``: ``n_k`` is
 guarded by ``10 * eps``, ``reg_covar`` is added to the diagonal, and weights are
 ``n_k / sum(n_k)``. Where scikit-learn would raise (a covariance that is not positive
-definite), :func:`estimate_parameters` instead adds more to that component's diagonal
-and reports what it did, so a step never fails.
+definite), :func:`m_step` instead adds more to that component's diagonal and reports
+what it did, so a step never fails.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from gmmviewer.core.em.gaussian import SingularCovarianceError, feature_major_deviations
-from gmmviewer.core.em.passes import CHUNK_SIZE, ChunkBuffers, chunks
+from gmmviewer.core.em.gaussian import SingularCovarianceError
+from gmmviewer.core.em.statistics import SufficientStatistics
 from gmmviewer.core.params import GMMParams
 
 #: A component whose responsibilities sum to less than this many points has lost them all.
@@ -29,88 +31,6 @@ RELATIVE_ZERO_SPREAD = 1e-10
 #: No covariance eigenvalue may fall below this fraction of the data's variance.
 MIN_RELATIVE_VARIANCE = 1e-12
 _EPS = 10.0 * np.finfo(float).eps
-
-
-@dataclass
-class SufficientStatistics:
-    """Responsibility-weighted moments around fixed centres.
-
-    Attributes
-    ----------
-    centres : ndarray of shape (n_components, n_features)
-    counts : ndarray of shape (n_components,)
-        ``sum_n r_nk`` (unguarded).
-    first : ndarray of shape (n_components, n_features)
-        ``sum_n r_nk (x_n - c_k)``.
-    second : ndarray of shape (n_components, n_features, n_features) or (n_components, n_features)
-        ``sum_n r_nk (x_n - c_k)(x_n - c_k)^T``; only its diagonal for 'diag' and 'spherical'.
-    n_samples : int
-    """
-
-    centres: np.ndarray
-    covariance_type: str
-    counts: np.ndarray = field(init=False)
-    first: np.ndarray = field(init=False)
-    second: np.ndarray = field(init=False)
-    n_samples: int = 0
-
-    def __post_init__(self) -> None:
-        k, d = self.centres.shape
-        self.counts = np.zeros(k)
-        self.first = np.zeros((k, d))
-        diagonal_only = self.covariance_type in ("diag", "spherical")
-        self.second = np.zeros((k, d)) if diagonal_only else np.zeros((k, d, d))
-
-    def add(self, deviations: np.ndarray, resp: np.ndarray, work: np.ndarray | None = None) -> None:
-        """Accumulate one chunk.
-
-        Parameters
-        ----------
-        deviations : ndarray of shape (n_components, n_features, n_chunk)
-            ``x_n - c_k``, feature-major.
-        resp : ndarray of shape (n_components, n_chunk)
-        work : ndarray like ``deviations``, optional
-            Scratch space (overwritten).
-        """
-        self.n_samples += resp.shape[1]
-        self.counts += resp.sum(axis=1)
-        # Batched matrix products keep the long sample axis innermost, where BLAS is fast.
-        self.first += np.matmul(deviations, resp[:, :, None])[:, :, 0]
-        weighted = np.multiply(deviations, resp[:, None, :], out=work)
-        if self.second.ndim == 2:
-            weighted *= deviations
-            self.second += weighted.sum(axis=2)
-        else:
-            self.second += np.matmul(weighted, deviations.transpose(0, 2, 1))
-
-
-def statistics_from_responsibilities(
-    X: np.ndarray,
-    resp: np.ndarray,
-    centres: np.ndarray,
-    covariance_type: str,
-    chunk_size: int = CHUNK_SIZE,
-) -> SufficientStatistics:
-    """Sufficient statistics of ``X`` under ``resp`` around ``centres``.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    resp : ndarray of shape (n_components, n_samples)
-    centres : ndarray of shape (n_components, n_features)
-    covariance_type : {'full', 'diag', 'spherical', 'tied'}
-    """
-    stats = SufficientStatistics(np.asarray(centres, dtype=float), covariance_type)
-    k, d = stats.centres.shape
-    buffers = None
-    for rows in chunks(X.shape[0], chunk_size):
-        size = rows.stop - rows.start
-        if buffers is None or buffers.norm.size != size:
-            buffers = ChunkBuffers.allocate(k, d, size)
-        feature_major_deviations(X[rows], stats.centres, out=buffers.deviations)
-        np.copyto(buffers.scratch, resp[:, rows])
-        stats.add(buffers.deviations, buffers.scratch, work=buffers.work)
-    return stats
 
 
 @dataclass(frozen=True)
@@ -144,17 +64,19 @@ class MStepResult:
         return "; ".join(issue.message for issue in self.issues)
 
 
-def estimate_parameters(
+def m_step(
     stats: SufficientStatistics,
     reg_covar: float,
     previous: GMMParams | None = None,
     data_variance: float = 1.0,
 ) -> MStepResult:
-    """Maximise the expected complete log-likelihood given sufficient statistics.
+    """The M-step: maximise the expected complete log-likelihood given sufficient statistics.
 
     Parameters
     ----------
     stats : SufficientStatistics
+        Statistics of the responsibilities r, shape (n_components, n_samples), around
+        centres of shape (n_components, n_features).
     reg_covar : float
         Added to every covariance diagonal (non-negative).
     previous : GMMParams, optional

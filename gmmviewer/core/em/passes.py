@@ -50,29 +50,50 @@ class ChunkBuffers:
     Attributes
     ----------
     deviations, work : ndarray of shape (n_components, n_features, size)
-    weighted, scratch : ndarray of shape (n_components, size)
-    norm, peak, inverse : ndarray of shape (size,)
+    weighted, scratch, shifted : ndarray of shape (n_components, size)
+    norm, peak, inverse, log_sum : ndarray of shape (size,)
+    at_peak : ndarray of shape (n_components, size), bool
+    scores : ndarray of shape (n_components, size)
+        Small unsigned integers, for :func:`most_responsible_chunk`.
+    best : ndarray of shape (size,)
+        Same dtype as ``scores``.
+    rank : ndarray of shape (n_components, 1)
+        ``K - k`` for component k, same dtype as ``scores``.
     """
 
     deviations: np.ndarray
     work: np.ndarray
     weighted: np.ndarray
     scratch: np.ndarray
+    shifted: np.ndarray
     norm: np.ndarray
     peak: np.ndarray
     inverse: np.ndarray
+    log_sum: np.ndarray
+    at_peak: np.ndarray
+    scores: np.ndarray
+    best: np.ndarray
+    rank: np.ndarray
 
     @classmethod
     def allocate(cls, n_components: int, n_features: int, size: int) -> ChunkBuffers:
         """Buffers for chunks of ``size`` samples."""
+        # The narrowest type that holds the scores 0 .. K keeps their loops short.
+        score_type = np.min_scalar_type(n_components)
         return cls(
             np.empty((n_components, n_features, size)),
             np.empty((n_components, n_features, size)),
             np.empty((n_components, size)),
             np.empty((n_components, size)),
+            np.empty((n_components, size)),
             np.empty(size),
             np.empty(size),
             np.empty(size),
+            np.empty(size),
+            np.empty((n_components, size), dtype=bool),
+            np.empty((n_components, size), dtype=score_type),
+            np.empty(size, dtype=score_type),
+            (n_components - np.arange(n_components, dtype=score_type))[:, None],
         )
 
 
@@ -107,35 +128,103 @@ def weighted_log_prob_chunks(
 def normalize_chunk(buffers: ChunkBuffers) -> np.ndarray:
     """Log-sum-exp over components, and responsibilities into ``buffers.scratch``.
 
+    ``buffers.weighted`` is left as it was. Afterwards ``buffers.peak`` holds each
+    sample's largest weighted log-density, ``buffers.shifted`` the log-densities minus
+    that peak and ``buffers.log_sum`` the log of the sum of their exponentials, for
+    :func:`chunk_entropy` and :func:`most_responsible_chunk`.
+
+    Terms more than 700 below a sample's largest are raised to ``e^-700`` times the
+    largest (they cannot change a sum of doubles). So a sample whose weighted
+    log-densities are all -inf does not keep -inf: its peak is taken as 0, every term
+    becomes ``e^-700``, its responsibilities are ``1 / K`` each and its log-density is
+    ``-700 + log K`` (-699.3 for K = 2), finite. Only a NaN among a sample's terms gives
+    it equal responsibilities and a log-density of -inf.
+
+    Parameters
+    ----------
+    buffers : ChunkBuffers
+        With ``weighted`` filled by :func:`weighted_log_prob_chunks`.
+
     Returns
     -------
     norm : ndarray of shape (size,)
         ``log sum_k exp(weighted[k])``, the log-density of each sample (a view of
-        ``buffers.norm``). ``buffers.scratch`` then holds the responsibilities.
+        ``buffers.norm``).
     """
     weighted, resp, norm, peak = buffers.weighted, buffers.scratch, buffers.norm, buffers.peak
+    shifted = buffers.shifted
     np.max(weighted, axis=0, out=peak)
-    # A sample with every component at -inf keeps -inf instead of becoming NaN.
+    # An all -inf (or NaN) sample would give -inf - (-inf) = NaN below.
     peak[~np.isfinite(peak)] = 0.0
-    np.subtract(weighted, peak, out=resp)
+    np.subtract(weighted, peak, out=shifted)
     # exp() of very negative numbers takes a slow path through subnormals; terms below
     # e^-700 (relative to the largest) cannot change a sum of doubles anyway.
-    np.maximum(resp, _EXP_FLOOR, out=resp)
-    np.exp(resp, out=resp)
+    np.maximum(shifted, _EXP_FLOOR, out=shifted)
+    np.exp(shifted, out=resp)
     np.sum(resp, axis=0, out=norm)
     if not np.all(norm > 0.0):
-        # Every component's density underflowed for these samples: share them equally
-        # rather than divide zero by zero.
+        # The floor keeps every other sum >= 1, so only a NaN term gets here: share the
+        # sample equally rather than spread the NaN.
         lost = ~(norm > 0.0)
         resp[:, lost] = 1.0
+        shifted[:, lost] = 0.0
         norm[lost] = resp.shape[0]
         peak[lost] = -np.inf
     # One reciprocal per sample, then a multiply per entry: cheaper than K divisions.
     np.reciprocal(norm, out=buffers.inverse)
     resp *= buffers.inverse
-    np.log(norm, out=norm)
-    norm += peak
+    np.log(norm, out=buffers.log_sum)
+    np.add(buffers.log_sum, peak, out=norm)
     return norm
+
+
+def chunk_entropy(buffers: ChunkBuffers) -> float:
+    """``-sum r log r`` over a chunk just normalised by :func:`normalize_chunk`.
+
+    ``log r_kn = shifted_kn - log_sum_n``, so the entropy is
+    ``sum_n log_sum_n - sum_kn r_kn shifted_kn``. Both sums are of moderate terms (the
+    peak, which may be huge when a component is very narrow, has cancelled out of
+    ``shifted`` exactly), so the result keeps its accuracy where ``log p(x) - E_r[log
+    p(x, z)]`` would lose it all.
+    """
+    # einsum, not vdot: a BLAS dot may be split over threads, and waiting for a busy
+    # second core made this line dominate the E-step on a loaded machine.
+    return float(buffers.log_sum.sum()) - float(
+        np.einsum("kn,kn->", buffers.scratch, buffers.shifted)
+    )
+
+
+def most_responsible_chunk(buffers: ChunkBuffers, out: np.ndarray) -> np.ndarray:
+    """Hard assignments of a chunk just normalised by :func:`normalize_chunk`.
+
+    The index of each sample's largest responsibility (the first on ties, as
+    ``argmax``), found among the components whose weighted log-density reaches the
+    sample's peak: each scores ``K - k`` there and 0 elsewhere, and the best score is
+    a maximum over rows, a fast reduction. ``np.argmax`` over the component axis of a
+    (K, chunk) array is about ten times slower.
+
+    Parameters
+    ----------
+    buffers : ChunkBuffers
+        ``weighted`` and ``peak`` as :func:`normalize_chunk` left them.
+    out : ndarray of shape (size,), integer
+        Where to write the component indices.
+
+    Returns
+    -------
+    out : ndarray of shape (size,)
+    """
+    at_peak, scores, best = buffers.at_peak, buffers.scores, buffers.best
+    n_components = best.dtype.type(scores.shape[0])
+    np.greater_equal(buffers.weighted, buffers.peak, out=at_peak)
+    # Viewed as bytes the flags multiply in the scores' own type, with no casting loop.
+    np.multiply(at_peak.view(np.uint8), buffers.rank, out=scores)
+    np.max(scores, axis=0, out=best)
+    # A sample whose terms are all -inf has none at its (zeroed) peak; its
+    # responsibilities are equal, so component 0 is the first largest.
+    best[best == 0] = n_components
+    np.subtract(n_components, best, out=out, casting="unsafe")
+    return out
 
 
 def feature_variance(X: np.ndarray, chunk_size: int = CHUNK_SIZE) -> np.ndarray:

@@ -1,3 +1,3 @@
-"""The stateful, undoable EM session, its history, transitions, edits and events.
+"""The stateful, undoable EM session, its history, transitions, posterior cache and events.
 
-No Qt here; ``EMSession`` lives in :mod:`gmmviewer.core.session.em_session.em_session`."""
+No Qt here; ``EMSession`` lives in :mod:`gmmviewer.core.session.em_session`."""

@@ -3,11 +3,8 @@
 Pure Python and numpy; no Qt. Views subscribe to :attr:`EMSession.changed`, a plain
 callback list, and read the session's state when it fires; user actions are calls on
 the session. Every half-step and edit becomes a
-:class:`~gmmviewer.core.session.history.SessionState` in an undoable history.
-
-A half-step is computed from the current state without touching the session
-(:meth:`EMSession.prepare`), then committed (:meth:`EMSession.apply`), so a window can
-compute a slow step on a worker thread and commit it on the GUI thread.
+:class:`~gmmviewer.core.session.history.SessionState` in an undoable history; how one
+state leads to the next is in :mod:`gmmviewer.core.session.transitions`.
 """
 
 from __future__ import annotations
@@ -17,10 +14,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from gmmviewer.core.data.dataset import Dataset
-from gmmviewer.core.em.estep import (
-    posterior,
-    weighted_log_prob,
-)
+from gmmviewer.core.em.estep import Posterior
 from gmmviewer.core.em.gaussian import check_covariance_type
 from gmmviewer.core.em.initialization import check_init_method, check_n_components, initialize
 from gmmviewer.core.em.objective import (
@@ -30,26 +24,44 @@ from gmmviewer.core.em.objective import (
     check_max_iter,
     check_reg_covar,
     check_tol,
+    has_converged,
 )
 from gmmviewer.core.em.passes import feature_variance
 from gmmviewer.core.errors import ParameterError, SessionError
 from gmmviewer.core.params import GMMParams
-from gmmviewer.core.session.edits import SessionEdits
 from gmmviewer.core.session.events import Signal
-from gmmviewer.core.session.history import History, SessionState
+from gmmviewer.core.session.history import History, HistoryTrace, HistoryView, SessionState
+from gmmviewer.core.session.posteriors import PosteriorCache
 from gmmviewer.core.session.transitions import (
     PreparedStep,
-    e_step_transition,
-    m_step_transition,
-    start_state,
+    edit_transition,
+    prepare_half_step,
+    start_transition,
 )
 
 #: Default of :meth:`EMSession.reinitialize`'s ``seed``: keep the current seed.
 _KEEP = object()
 
 
-class EMSession(SessionEdits):
+class EMSession:
     """EM on one data set, one half-step at a time, with history and editing.
+
+    **Threads.** A session belongs to the thread that drives it (the GUI thread in the
+    window): every method that changes it, :meth:`apply` included, must be called
+    there. :meth:`prepare` is the one exception: it may run on a worker thread while
+    the owner keeps reading and even changing the session, because it writes nothing.
+    It reads the current state (immutable) and a snapshot of the cached posteriors (an
+    immutable tuple that the owner replaces, never mutates), hands them to the pure
+    functions of :mod:`~gmmviewer.core.session.transitions`, and returns a
+    :class:`~gmmviewer.core.session.transitions.PreparedStep` that carries everything
+    computed: the new state, its responsibilities and hard assignments, and the next
+    E-step's posterior. :meth:`apply`, on the owner thread, commits it without
+    computing anything, or refuses it if the session has moved on.
+
+    **Responsibilities** are cached per parameters (:class:`~gmmviewer.core.em.estep.Posterior`,
+    component-major inside the core) and recomputed from ``resp_params`` when the
+    session moves to a state whose posterior is not cached; :attr:`responsibilities`
+    shows them as (n_samples, n_components).
 
     Parameters
     ----------
@@ -97,7 +109,9 @@ class EMSession(SessionEdits):
         else:
             params = self._check_params(params)
             description = "initialised from given parameters"
-        self._history = History(self._initial_state(params, description))
+        first = start_transition(None, self._X, params, description)
+        self._history = History(first.state)
+        self._posteriors.keep(first.state, first.next_posterior)
 
     def _setup(
         self,
@@ -118,13 +132,8 @@ class EMSession(SessionEdits):
         self._reg_covar = check_reg_covar(reg_covar)
         self._init = check_init_method(init)
         self._seed = None if seed is None else int(seed)
-        # Responsibilities and weighted log-densities are caches, recomputed on demand
-        # from the parameters they belong to.
-        self._resp: np.ndarray | None = None
-        self._resp_for: GMMParams | None = None
-        self._entropy = 0.0
-        self._weighted: np.ndarray | None = None
-        self._weighted_for: GMMParams | None = None
+        # Posteriors of the parameters the current state needs, recomputed on demand.
+        self._posteriors = PosteriorCache(self._X)
 
     @classmethod
     def restore(
@@ -207,9 +216,10 @@ class EMSession(SessionEdits):
         return self.params.covariance_type
 
     @property
-    def history(self) -> tuple[SessionState, ...]:
-        """Every state, oldest first."""
-        return self._history.states
+    def history(self) -> HistoryView:
+        """Every state, oldest first: a read-only, live sequence (indexing, slicing to a
+        tuple, ``len``, iteration) that copies nothing."""
+        return self._history.view()
 
     @property
     def position(self) -> int:
@@ -238,15 +248,23 @@ class EMSession(SessionEdits):
 
     @property
     def converged(self) -> bool:
-        """True once scikit-learn's convergence rule has been met (see :mod:`objective`)."""
-        return self.state.converged
+        """True when scikit-learn's convergence rule holds under the current ``tol``.
+
+        The rule compares the mean log-likelihoods of the last two E-steps (see
+        :mod:`~gmmviewer.core.em.objective`). It is judged against the tolerance in force
+        now, so lowering ``tol`` after convergence lets :meth:`run` continue.
+        """
+        state = self.state
+        if state.next_step != "E":
+            return state.converged
+        return has_converged(state.previous_lower_bound, state.lower_bound, self._tol)
 
     @property
     def done(self) -> bool:
         """True when :meth:`run` has nothing left to do: converged, or ``max_iter`` reached."""
         state = self.state
         return state.next_step == "E" and (
-            state.converged or state.iterations_in_run >= self._max_iter
+            self.converged or state.iterations_in_run >= self._max_iter
         )
 
     @property
@@ -278,15 +296,59 @@ class EMSession(SessionEdits):
     def responsibilities(self) -> np.ndarray | None:
         """Current responsibilities, shape (n_samples, n_components), or None before an E-step.
 
-        A read-only view; recomputed from the history when the session moves.
+        A read-only transposed view of the cached (n_components, n_samples) array;
+        recomputed from the history when the session moves to an uncached state.
         """
-        self._sync_responsibilities()
-        return None if self._resp is None else self._resp.T
+        q = self._current_q()
+        return None if q is None else q.resp.T
 
     def hard_assignments(self) -> np.ndarray | None:
-        """Most responsible component of each sample, shape (n_samples,), or None."""
-        resp = self.responsibilities
-        return None if resp is None else np.argmax(resp, axis=1)
+        """Most responsible component of each sample, shape (n_samples,), int, or None.
+
+        Read-only and cached with the responsibilities (computed with them, on the
+        worker thread when the window prepares a step there), so asking again is free.
+        """
+        q = self._current_q()
+        return None if q is None else q.hard
+
+    # ================================================================ history queries
+    def run_bounds(self, position: int | None = None) -> tuple[int, int]:
+        """Half-open ``(start, stop)`` of the run holding history entry ``position``.
+
+        Parameters
+        ----------
+        position : int, optional
+            A history index (negative counts from the end); default the current one.
+
+        Returns
+        -------
+        start : int
+            The latest 'initialise' entry at or before ``position``.
+        stop : int
+            The next 'initialise' entry after ``position``, or ``len(history)``.
+
+        Raises
+        ------
+        SessionError
+            When ``position`` is outside the history.
+        """
+        index = self.position if position is None else self._history_index(position)
+        return self._history.run_bounds(index)
+
+    def trace(self, start: int, stop: int) -> HistoryTrace:
+        """The NLL curve of history entries ``start`` to ``stop - 1`` (what the NLL plot draws).
+
+        Costs O(stop - start) array slicing, however long the history.
+
+        Raises
+        ------
+        SessionError
+            Unless ``0 <= start <= stop <= len(history)``.
+        """
+        try:
+            return self._history.trace(int(start), int(stop))
+        except IndexError as error:
+            raise SessionError(str(error)) from None
 
     # =============================================================== settings
     @property
@@ -351,14 +413,20 @@ class EMSession(SessionEdits):
     def prepare(self) -> PreparedStep:
         """Compute the next half-step without committing it (safe on a worker thread).
 
-        The session's state and history are untouched; at most a cached array is
-        consumed and will be recomputed if the prepared step is discarded.
+        Writes nothing: the session's state, history and caches are untouched whatever
+        happens to the result (see "Threads" in the class docstring).
         """
-        state = self.state
-        return self._prepare_e(state) if state.next_step == "E" else self._prepare_m(state)
+        return prepare_half_step(
+            self._history.current,
+            self._X,
+            self._posteriors.snapshot(),
+            reg_covar=self._reg_covar,
+            tol=self._tol,
+            data_variance=self._data_variance,
+        )
 
     def apply(self, prepared: PreparedStep) -> SessionState:
-        """Commit a half-step computed by :meth:`prepare`.
+        """Commit a half-step computed by :meth:`prepare` (on the session's own thread).
 
         Raises
         ------
@@ -367,14 +435,7 @@ class EMSession(SessionEdits):
         """
         if prepared.origin is not self.state:
             raise SessionError("the session changed while the step was being computed")
-        self._resp = prepared.resp
-        self._resp_for = prepared.state.resp_params
-        self._entropy = prepared.entropy
-        self._weighted = prepared.weighted
-        self._weighted_for = prepared.state.params if prepared.weighted is not None else None
-        self._history.push(prepared.state)
-        self.changed.emit(prepared.state.action)
-        return prepared.state
+        return self._commit(prepared, prepared.state.action)
 
     def e_step(self) -> SessionState:
         """Compute responsibilities from the current parameters.
@@ -443,22 +504,6 @@ class EMSession(SessionEdits):
                 break
         return count
 
-    def _prepare_e(self, state: SessionState) -> PreparedStep:
-        return e_step_transition(state, self._weighted_log_prob(state.params), self.n_samples)
-
-    def _prepare_m(self, state: SessionState) -> PreparedStep:
-        self._sync_responsibilities()
-        assert self._resp is not None and self._resp_for is state.params
-        return m_step_transition(
-            state,
-            self._X,
-            self._resp,
-            self._entropy,
-            reg_covar=self._reg_covar,
-            tol=self._tol,
-            data_variance=self._data_variance,
-        )
-
     # ================================================================ history
     def undo(self) -> SessionState:
         """Go back one history entry (a half-step or an edit)."""
@@ -474,16 +519,18 @@ class EMSession(SessionEdits):
 
     def go_to(self, index: int) -> SessionState:
         """Make history entry ``index`` current (a timeline jump; later entries stay for redo)."""
-        if not -len(self._history) <= index < len(self._history):
+        return self._move(self._history_index(index), "jump")
+
+    def _history_index(self, index: int) -> int:
+        """``index`` as a non-negative history index (negative counts from the end)."""
+        length = len(self._history)
+        if not -length <= index < length:
             raise SessionError(f"the history has no entry {index}")
-        return self._move(index, "jump")
+        return index + length if index < 0 else int(index)
 
     def reset(self) -> SessionState:
         """Return to the parameters of the latest initialisation (redo comes back)."""
-        for index in range(self.position, -1, -1):
-            if self._history[index].action == "initialise":
-                return self._move(index, "jump")
-        return self._move(0, "jump")  # pragma: no cover - entry 0 is always an initialisation
+        return self._move(self.run_bounds()[0], "jump")
 
     def _move(self, index: int, action: str) -> SessionState:
         state = self._history.move_to(index)
@@ -529,42 +576,101 @@ class EMSession(SessionEdits):
         return self._push_start(params, description or "initialised from given parameters")
 
     def _push_start(self, params: GMMParams, description: str) -> SessionState:
-        state = self._initial_state(params, description)
-        self._history.push(state)
-        self.changed.emit("initialise")
-        return state
-
-    def _initial_state(self, params: GMMParams, description: str) -> SessionState:
-        weighted, log_likelihood = weighted_log_prob(self._X, params)
-        self._weighted, self._weighted_for = weighted, params
-        return start_state(params, description, log_likelihood)
+        prepared = start_transition(self.state, self._X, params, description)
+        return self._commit(prepared, "initialise")
 
     def _init_description(self, params: GMMParams) -> str:
         seed = "" if self._init == "kmeans" and self._seed is None else f", seed {self._seed}"
         return f"initialised by {self._init}{seed}, K = {params.n_components}"
 
-    # ================================================================ caches
-    def _weighted_log_prob(self, params: GMMParams) -> np.ndarray:
-        """Weighted log-densities for ``params``, handing over the cache when it matches.
+    # ================================================================== edits
+    def move_mean(self, component: int, mean: np.ndarray, merge: bool = False) -> SessionState:
+        """Move one component's mean (what dragging its handle calls).
 
-        The cache is given away, not copied, because the E-step normalises it in place.
+        Parameters
+        ----------
+        component : int
+            0-based index.
+        mean : ndarray of shape (n_features,)
+        merge : bool
+            When the current state is already a move of this component, replace it
+            instead of adding another entry, so one drag is one undo step.
         """
-        if self._weighted_for is params and self._weighted is not None:
-            weighted, self._weighted, self._weighted_for = self._weighted, None, None
-            return weighted
-        return weighted_log_prob(self._X, params)[0]
+        params = self.params.with_mean(component, mean)
+        state = self.state
+        merging = merge and state.action == "move mean" and state.component == component
+        description = f"moved the mean of component {component + 1}"
+        return self._edit(params, "move mean", description, component, replace=merging)
 
-    def _sync_responsibilities(self, resp_params: GMMParams | None = None) -> None:
-        """Make the responsibility cache match the current state (or ``resp_params``)."""
-        wanted = self.state.resp_params if resp_params is None else resp_params
-        if wanted is None:
-            self._resp, self._resp_for, self._entropy = None, None, 0.0
-            return
-        if self._resp_for is wanted and self._resp is not None:
-            return
-        resp, entropy, _ = posterior(self._X, wanted)
-        resp.setflags(write=False)
-        self._resp, self._resp_for, self._entropy = resp, wanted, entropy
+    def add_component(
+        self,
+        mean: np.ndarray,
+        covariance: np.ndarray | None = None,
+        weight: float | None = None,
+    ) -> SessionState:
+        """Add a component at ``mean`` (weights renormalised).
+
+        Parameters
+        ----------
+        mean : ndarray of shape (n_features,)
+        covariance : ndarray of shape (n_features, n_features), optional
+            Defaults to the weight-averaged covariance of the existing components.
+        weight : float, optional
+            Defaults to 1 / (K + 1).
+        """
+        params = self.params
+        if covariance is None:
+            covariance = np.einsum("k,kij->ij", params.weights, params.full_covariances())
+        # _check_params also refuses more components than data points.
+        new_params = self._check_params(params.with_component(mean, covariance, weight))
+        return self._edit(
+            new_params,
+            "add component",
+            f"added component {new_params.n_components}",
+            new_params.n_components - 1,
+        )
+
+    def remove_component(self, component: int) -> SessionState:
+        """Remove one component (weights renormalised)."""
+        params = self.params.without_component(component)
+        return self._edit(
+            params, "remove component", f"removed component {component + 1}", component
+        )
+
+    def _edit(
+        self,
+        params: GMMParams,
+        action: str,
+        description: str,
+        component: int | None,
+        replace: bool = False,
+    ) -> SessionState:
+        state = self.state
+        # Responsibilities survive an edit only when K stays the same.
+        q = self._current_q() if params.n_components == self.n_components else None
+        prepared = edit_transition(state, q, self._X, params, action, description, component)
+        return self._commit(prepared, "edit", replace=replace)
+
+    # ================================================================ commits
+    def _commit(self, prepared: PreparedStep, action: str, replace: bool = False) -> SessionState:
+        """Make ``prepared.state`` current, keep its posteriors, and tell the observers."""
+        if replace:
+            self._history.replace_current(prepared.state)
+        else:
+            self._history.push(prepared.state)
+        computed = [prepared.next_posterior]
+        if prepared.posterior is not None:
+            computed.append(prepared.posterior)
+        self._posteriors.keep(prepared.state, *computed)
+        self.changed.emit(action)
+        return prepared.state
+
+    def _current_q(self) -> Posterior | None:
+        """The posterior behind the current responsibilities, or None before an E-step."""
+        state = self.state
+        if state.resp_params is None:
+            return None
+        return self._posteriors.get(state.resp_params, state)
 
     def _check_params(self, params: GMMParams) -> GMMParams:
         if params.n_features != self.n_features:

@@ -1,14 +1,23 @@
 """The session's history: one immutable :class:`SessionState` per half-step or edit.
 
-Pure Python; no Qt. A state stores parameters, never responsibilities: those are
-recomputed from ``resp_params`` when the session moves to the state, so a long history
-costs a few kilobytes per entry even at a million points.
+Pure Python and numpy; no Qt. A state stores parameters, never responsibilities: those
+are recomputed from ``resp_params`` when the session moves to the state, so a long
+history costs a few kilobytes per entry even at a million points.
+
+:class:`History` also keeps what the NLL plot draws of every entry in numpy columns,
+updated as entries are pushed and dropped, so the current run's curve
+(:meth:`History.run_bounds`, :meth:`History.trace`) is a slice, not a loop over states.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import overload
+
+import numpy as np
 
 from gmmviewer.core.params import GMMParams
 
@@ -85,24 +94,80 @@ class SessionState:
         return replace(self, **changes)
 
 
+@dataclass(frozen=True)
+class HistoryTrace:
+    """The NLL curve of history entries ``start`` to ``stop - 1``, as read-only arrays.
+
+    Attributes
+    ----------
+    indices : ndarray of shape (n_entries,), int
+        History index of every point.
+    x : ndarray of shape (n_entries,), float
+        ``iteration + 0.5`` for a state whose next half-step is the M-step (it follows
+        an E-step), else ``iteration``.
+    nll : ndarray of shape (n_entries,), float
+        Negative log-likelihood of the state's parameters.
+    neg_elbo : ndarray of shape (n_entries,), float
+        Negative evidence lower bound; NaN where the state has no responsibilities.
+    converged : ndarray of shape (n_entries,), bool
+    """
+
+    indices: np.ndarray
+    x: np.ndarray
+    nll: np.ndarray
+    neg_elbo: np.ndarray
+    converged: np.ndarray
+
+
+class _Columns:
+    """Per-entry numbers in growable arrays (doubling capacity, so appends are amortised O(1))."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.x = np.empty(16)
+        self.nll = np.empty(16)
+        self.neg_elbo = np.empty(16)
+        self.converged = np.empty(16, dtype=bool)
+
+    def write(self, index: int, state: SessionState) -> None:
+        """Set row ``index`` (at most ``size``, which appends) from ``state``."""
+        if index >= self.x.size:
+            for name in ("x", "nll", "neg_elbo", "converged"):
+                old = getattr(self, name)
+                grown = np.empty(2 * old.size, dtype=old.dtype)
+                grown[: old.size] = old
+                setattr(self, name, grown)
+        self.x[index] = state.iteration + (0.5 if state.next_step == "M" else 0.0)
+        self.nll[index] = -state.log_likelihood
+        self.neg_elbo[index] = math.nan if state.elbo is None else -state.elbo
+        self.converged[index] = state.converged
+        self.size = max(self.size, index + 1)
+
+
 class History:
     """A linear undo/redo list of states with a current position.
 
     Pushing a state while not at the end discards the states after the position
-    (the redo branch), as every undo system does.
+    (the redo branch), as every undo system does. Only the session's own thread changes
+    it, in an order that lets a worker thread read :attr:`current` at any moment.
     """
 
     def __init__(self, first: SessionState) -> None:
-        self._states: list[SessionState] = [first]
+        self._states: list[SessionState] = []
+        self._columns = _Columns()
+        # Indices of 'initialise' entries, ascending: where runs start.
+        self._starts: list[int] = []
         self._position = 0
+        self._append(first)
 
     @classmethod
-    def from_states(cls, states: list[SessionState], position: int) -> History:
+    def from_states(cls, states: Sequence[SessionState], position: int) -> History:
         """A history holding ``states`` with ``position`` current (to restore a saved one)."""
         if not states:
             raise ValueError("a history needs at least one state")
         history = cls(states[0])
-        history._states = list(states)
+        for state in states[1:]:
+            history._append(state)
         history.move_to(position)
         return history
 
@@ -112,10 +177,16 @@ class History:
     def __getitem__(self, index: int) -> SessionState:
         return self._states[index]
 
-    @property
-    def states(self) -> tuple[SessionState, ...]:
-        """Every state, oldest first."""
-        return tuple(self._states)
+    def __iter__(self) -> Iterator[SessionState]:
+        return iter(self._states)
+
+    def slice(self, index: slice) -> tuple[SessionState, ...]:
+        """The states in ``index``, oldest first."""
+        return tuple(self._states[index])
+
+    def view(self) -> HistoryView:
+        """A read-only, live view of the states (no copy)."""
+        return HistoryView(self)
 
     @property
     def position(self) -> int:
@@ -139,14 +210,22 @@ class History:
 
     def push(self, state: SessionState) -> None:
         """Append ``state`` after the current one, discarding any redo branch."""
-        del self._states[self._position + 1 :]
-        self._states.append(state)
+        self._truncate(self._position + 1)
+        self._append(state)
         self._position += 1
 
     def replace_current(self, state: SessionState) -> None:
         """Swap the current state for ``state`` (to merge a drag into one edit), dropping redo."""
-        del self._states[self._position + 1 :]
-        self._states[self._position] = state
+        index = self._position
+        self._truncate(index + 1)
+        replaced = self._states[index]
+        # One store, so a worker thread reading the current state sees the old or the new.
+        self._states[index] = state
+        self._columns.write(index, state)
+        if replaced.action == "initialise":
+            self._starts.remove(index)
+        if state.action == "initialise":
+            self._starts.append(index)
 
     def move_to(self, index: int) -> SessionState:
         """Make ``index`` (negative counts from the end) current and return its state."""
@@ -156,3 +235,79 @@ class History:
             raise IndexError(f"history has no entry {index}")
         self._position = index
         return self.current
+
+    def run_bounds(self, position: int) -> tuple[int, int]:
+        """Half-open ``(start, stop)`` of the run holding entry ``position`` (0 <= position < len).
+
+        ``start`` is the latest 'initialise' entry at or before ``position`` (0 if there
+        is none); ``stop`` is the next 'initialise' entry after it, or the length.
+        """
+        if not 0 <= position < len(self._states):
+            raise IndexError(f"history has no entry {position}")
+        after = bisect.bisect_right(self._starts, position)
+        start = self._starts[after - 1] if after > 0 else 0
+        stop = self._starts[after] if after < len(self._starts) else len(self._states)
+        return start, stop
+
+    def trace(self, start: int, stop: int) -> HistoryTrace:
+        """The NLL curve of entries ``start`` to ``stop - 1`` (0 <= start <= stop <= len).
+
+        Copies of slices of the per-entry columns: O(stop - start), whatever the length.
+        """
+        if not 0 <= start <= stop <= len(self._states):
+            raise IndexError(f"entries {start} to {stop - 1} are not in the history")
+        columns = self._columns
+        arrays = (
+            np.arange(start, stop),
+            columns.x[start:stop].copy(),
+            columns.nll[start:stop].copy(),
+            columns.neg_elbo[start:stop].copy(),
+            columns.converged[start:stop].copy(),
+        )
+        for array in arrays:
+            array.setflags(write=False)
+        return HistoryTrace(*arrays)
+
+    def _append(self, state: SessionState) -> None:
+        index = len(self._states)
+        self._states.append(state)
+        self._columns.write(index, state)
+        if state.action == "initialise":
+            self._starts.append(index)
+
+    def _truncate(self, length: int) -> None:
+        """Drop the entries from ``length`` on."""
+        del self._states[length:]
+        self._columns.size = length
+        del self._starts[bisect.bisect_left(self._starts, length) :]
+
+
+class HistoryView(Sequence[SessionState]):
+    """A read-only, live view of a :class:`History`'s states, oldest first.
+
+    Indexing (negative indices too) returns a state and slicing a tuple of states;
+    nothing is copied until sliced, and the view follows later changes.
+    """
+
+    def __init__(self, history: History) -> None:
+        self._history = history
+
+    def __len__(self) -> int:
+        return len(self._history)
+
+    @overload
+    def __getitem__(self, index: int) -> SessionState: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[SessionState, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> SessionState | tuple[SessionState, ...]:
+        if isinstance(index, slice):
+            return self._history.slice(index)
+        return self._history[index]
+
+    def __iter__(self) -> Iterator[SessionState]:
+        return iter(self._history)
+
+    def __repr__(self) -> str:
+        return f"<HistoryView of {len(self)} states>"

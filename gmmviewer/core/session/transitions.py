@@ -1,23 +1,25 @@
 """How one history state leads to the next: a start, an edit, an E-step, an M-step (no Qt).
 
-The functions compute new :class:`~gmmviewer.core.session.history.SessionState` values without
-changing any session; the half-steps return a :class:`PreparedStep`, so
-:class:`~gmmviewer.core.session.em_session.EMSession` can run them on a worker thread and commit
-the result later.
+The functions compute new :class:`~gmmviewer.core.session.history.SessionState` values from
+immutable inputs (a state, the data, known posteriors) and never see a session, so
+:meth:`EMSession.prepare <gmmviewer.core.session.em_session.EMSession.prepare>` can run
+them on a worker thread: everything they compute travels in the returned
+:class:`PreparedStep`, which the session commits later.
+
+Each M-step and edit computes the posterior of its new parameters in the same pass as
+their log-likelihood, so the E-step that follows has nothing left to compute: one pass
+over the data per EM iteration.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from gmmviewer.core.em.estep import (
-    expected_complete_log_likelihood,
-    responsibilities,
-    weighted_log_prob,
-)
-from gmmviewer.core.em.mstep import estimate_parameters, statistics_from_responsibilities
+from gmmviewer.core.em.estep import Posterior, e_step
+from gmmviewer.core.em.mstep import m_step
 from gmmviewer.core.em.objective import has_converged
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.history import SessionState
@@ -25,43 +27,87 @@ from gmmviewer.core.session.history import SessionState
 
 @dataclass(frozen=True, eq=False)
 class PreparedStep:
-    """A computed half-step waiting to be committed with :meth:`EMSession.apply`.
+    """A computed transition waiting to be committed by :meth:`EMSession.apply`.
 
-    It remembers the state it was computed from, so a stale one is refused.
+    It carries everything that was computed, so committing it computes nothing, and it
+    remembers the state it was computed from, so a stale one is refused.
 
     Attributes
     ----------
     origin, state : SessionState
-        The state before and after the half-step.
-    resp : ndarray of shape (n_components, n_samples) or None
-        The responsibilities after the half-step (read-only).
-    entropy : float
-        Their entropy.
-    weighted : ndarray of shape (n_components, n_samples) or None
-        Weighted log-densities of the new parameters (after an M-step), which the next
-        E-step can normalise instead of computing them again.
+        The state before and after the transition.
+    posterior : Posterior or None
+        The responsibilities q of ``state`` (the posterior of ``state.resp_params``), or
+        None when it has none.
+    next_posterior : Posterior
+        The posterior of ``state.params``: the next E-step's result (the same object
+        as ``posterior`` after an E-step).
     """
 
-    origin: SessionState
+    origin: SessionState | None
     state: SessionState
-    resp: np.ndarray | None
-    entropy: float
-    weighted: np.ndarray | None
+    posterior: Posterior | None
+    next_posterior: Posterior
+
+    @property
+    def resp(self) -> np.ndarray | None:
+        """Responsibilities after the step, shape (n_components, n_samples), read-only."""
+        return None if self.posterior is None else self.posterior.resp
+
+    @property
+    def hard(self) -> np.ndarray | None:
+        """Hard assignments after the step, shape (n_samples,), int, read-only."""
+        return None if self.posterior is None else self.posterior.hard
 
 
-def e_step_transition(state: SessionState, weighted: np.ndarray, n_samples: int) -> PreparedStep:
+def find_posterior(known: Sequence[Posterior], params: GMMParams) -> Posterior | None:
+    """The posterior in ``known`` computed from exactly ``params`` (by identity), or None."""
+    for candidate in known:
+        if candidate.params is params:
+            return candidate
+    return None
+
+
+def prepare_half_step(
+    state: SessionState,
+    X: np.ndarray,
+    known: Sequence[Posterior],
+    *,
+    reg_covar: float,
+    tol: float,
+    data_variance: float,
+) -> PreparedStep:
+    """The half-step that follows ``state``, reusing any posterior in ``known``.
+
+    Parameters
+    ----------
+    state : SessionState
+    X : ndarray of shape (n_samples, n_features)
+    known : sequence of Posterior
+        Posteriors already computed (the session's cache); never changed.
+    reg_covar, tol, data_variance
+        The session's settings and the data's mean variance.
+    """
+    if state.next_step == "E":
+        posterior = find_posterior(known, state.params) or e_step(X, state.params)
+        return e_step_transition(state, posterior, X.shape[0])
+    assert state.resp_params is not None, "an M-step needs the responsibilities of an E-step"
+    q = find_posterior(known, state.resp_params) or e_step(X, state.resp_params)
+    return m_step_transition(state, X, q, reg_covar=reg_covar, tol=tol, data_variance=data_variance)
+
+
+def e_step_transition(state: SessionState, posterior: Posterior, n_samples: int) -> PreparedStep:
     """Responsibilities from the state's parameters.
 
     Parameters
     ----------
     state : SessionState
         A state whose next half-step is the E-step.
-    weighted : ndarray of shape (n_components, n_samples)
-        Weighted log-densities of ``state.params``; consumed.
+    posterior : Posterior
+        The posterior of ``state.params`` (usually computed by the M-step or edit that
+        produced ``state``).
     n_samples : int
     """
-    _, resp, entropy = responsibilities(weighted)
-    resp.setflags(write=False)
     new = state.evolve(
         action="e-step",
         description=f"E-step {state.iteration + 1}",
@@ -73,14 +119,13 @@ def e_step_transition(state: SessionState, weighted: np.ndarray, n_samples: int)
         lower_bound=state.log_likelihood / n_samples,
         component=None,
     )
-    return PreparedStep(state, new, resp, entropy, None)
+    return PreparedStep(state, new, posterior, posterior)
 
 
 def m_step_transition(
     state: SessionState,
     X: np.ndarray,
-    resp: np.ndarray,
-    entropy: float,
+    q: Posterior,
     *,
     reg_covar: float,
     tol: float,
@@ -93,17 +138,15 @@ def m_step_transition(
     state : SessionState
         A state whose next half-step is the M-step.
     X : ndarray of shape (n_samples, n_features)
-    resp : ndarray of shape (n_components, n_samples)
-        The responsibilities under ``state.params``, with their ``entropy``.
+    q : Posterior
+        The posterior of ``state.resp_params``; its statistics feed the M-step.
     reg_covar, tol, data_variance
         The session's settings and the data's mean variance.
     """
-    stats = statistics_from_responsibilities(
-        X, resp, state.params.means, state.params.covariance_type
-    )
-    result = estimate_parameters(stats, reg_covar, state.params, data_variance)
-    weighted, log_likelihood = weighted_log_prob(X, result.params)
-    elbo = expected_complete_log_likelihood(resp, weighted) + entropy
+    result = m_step(q.statistics, reg_covar, state.params, data_variance)
+    # The new parameters' log-likelihood needs a log-sum-exp over every sample; the
+    # responsibilities that pass normalises are the next E-step's, so they are kept.
+    following = e_step(X, result.params)
     iteration = state.iteration + 1
     new = state.evolve(
         action="m-step",
@@ -111,18 +154,30 @@ def m_step_transition(
         params=result.params,
         next_step="E",
         iteration=iteration,
-        log_likelihood=log_likelihood,
-        elbo=elbo,
+        log_likelihood=following.log_likelihood,
+        elbo=q.lower_bound(result.params),
         converged=has_converged(state.previous_lower_bound, state.lower_bound, tol),
         status=result.status,
         component=None,
     )
-    return PreparedStep(state, new, resp, entropy, weighted)
+    return PreparedStep(state, new, q, following)
 
 
-def start_state(params: GMMParams, description: str, log_likelihood: float) -> SessionState:
-    """A fresh start from ``params`` (an initialisation): no responsibilities yet."""
-    return SessionState(
+def start_transition(
+    origin: SessionState | None, X: np.ndarray, params: GMMParams, description: str
+) -> PreparedStep:
+    """A fresh start from ``params`` (an initialisation): no responsibilities yet.
+
+    Parameters
+    ----------
+    origin : SessionState or None
+        The current state (None for a new session's first).
+    X : ndarray of shape (n_samples, n_features)
+    params : GMMParams
+    description : str
+    """
+    following = e_step(X, params)
+    state = SessionState(
         action="initialise",
         description=description,
         params=params,
@@ -130,36 +185,52 @@ def start_state(params: GMMParams, description: str, log_likelihood: float) -> S
         next_step="E",
         iteration=0,
         run_start=0,
-        log_likelihood=log_likelihood,
+        log_likelihood=following.log_likelihood,
         elbo=None,
     )
+    return PreparedStep(origin, state, None, following)
 
 
-def edited_state(
+def edit_transition(
     base: SessionState,
+    q: Posterior | None,
+    X: np.ndarray,
     params: GMMParams,
     action: str,
     description: str,
     component: int | None,
-    log_likelihood: float,
-    elbo: float | None,
-) -> SessionState:
+) -> PreparedStep:
     """``base`` with its parameters edited by hand.
 
-    The responsibilities stay (``elbo`` is their bound with the new parameters) when
-    the number of components did not change; the next half-step is always the E-step,
-    and convergence tracking starts again.
+    The responsibilities stay (the bound is theirs with the new parameters) when the
+    number of components did not change; the next half-step is always the E-step, and
+    convergence tracking starts again.
+
+    Parameters
+    ----------
+    base : SessionState
+        The state being edited.
+    q : Posterior or None
+        The posterior of ``base.resp_params`` (None when it has none).
+    X : ndarray of shape (n_samples, n_features)
+    params : GMMParams
+        The edited parameters.
+    action, description : str
+    component : int or None
+        The component the edit changed (0-based).
     """
-    keep_q = elbo is not None
-    return SessionState(
+    following = e_step(X, params)
+    keep_q = q is not None and q.params.n_components == params.n_components
+    state = SessionState(
         action=action,
         description=description,
         params=params,
-        resp_params=base.resp_params if keep_q else None,
+        resp_params=q.params if keep_q and q is not None else None,
         next_step="E",
         iteration=base.iteration,
         run_start=base.iteration,
-        log_likelihood=log_likelihood,
-        elbo=elbo,
+        log_likelihood=following.log_likelihood,
+        elbo=q.lower_bound(params) if keep_q and q is not None else None,
         component=component,
     )
+    return PreparedStep(base, state, q if keep_q else None, following)

@@ -36,13 +36,40 @@ class ShortcutSheet(QtWidgets.QDialog):
             self.table.setItem(row, 0, name_item)
             self.table.setItem(row, 1, keys_item)
         self.table.resizeColumnsToContents()
+        self.table.resizeRowsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(460, 560)
+        self.resize(self._fitting_size(buttons))
+
+    def _fitting_size(self, buttons: QtWidgets.QWidget) -> QtCore.QSize:
+        """Room for the whole table in the current font, within 90% of the screen."""
+        table = self.table
+        frame = 2 * table.frameWidth()
+        margins = self.layout().contentsMargins()
+        width = (
+            table.horizontalHeader().length()
+            + table.verticalScrollBar().sizeHint().width()
+            + frame
+            + margins.left()
+            + margins.right()
+        )
+        height = (
+            table.verticalHeader().length()
+            + table.horizontalHeader().sizeHint().height()
+            + frame
+            + self.layout().spacing()
+            + buttons.sizeHint().height()
+            + margins.top()
+            + margins.bottom()
+        )
+        parent = self.parentWidget()
+        screen = parent.screen() if parent is not None else self.screen()
+        room = screen.availableGeometry().size() * 0.9
+        return QtCore.QSize(width, height).boundedTo(room)
 
     @staticmethod
     def _keys(action: QtGui.QAction) -> str:

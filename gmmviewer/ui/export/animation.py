@@ -11,19 +11,22 @@ import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gmmviewer.core.em.estep import posterior
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.core.session.history import SessionState
-from gmmviewer.ui.views.colours import blend, component_colours
-from gmmviewer.ui.views.geometry import marginal
+from gmmviewer.core.session.recording import Frame
 from gmmviewer.ui.views.histogram_view import HistogramView
+from gmmviewer.ui.views.plot_view import PlotView
+from gmmviewer.ui.views.present import point_colours, present
 from gmmviewer.ui.views.scatter_view import ScatterView
 from gmmviewer.ui.views.theme import Theme, qcolor
+
+if TYPE_CHECKING:  # Pillow is imported when a GIF is first written, not at start-up
+    from PIL import Image
 
 
 class AnimationError(GMMViewerError):
@@ -109,7 +112,7 @@ class AnimationRecorder(QtCore.QObject):
     def __init__(
         self,
         session: EMSession,
-        states: Iterator[SessionState],
+        frames: Iterator[Frame],
         settings: AnimationSettings,
         dims: tuple[int, ...],
         theme: Theme,
@@ -119,7 +122,7 @@ class AnimationRecorder(QtCore.QObject):
         super().__init__(parent)
         settings.check()
         self._session = session
-        self._states = states
+        self._states = frames
         self._settings = settings
         self._dims = tuple(dims)
         self._theme = theme
@@ -131,9 +134,9 @@ class AnimationRecorder(QtCore.QObject):
         self._timer.timeout.connect(self._next_frame)
         self._view = self._make_view()
 
-    def _make_view(self) -> ScatterView | HistogramView:
+    def _make_view(self) -> PlotView:
         session = self._session
-        view: ScatterView | HistogramView = (
+        view: PlotView = (
             HistogramView() if len(self._dims) == 1 else ScatterView()
         )
         view.resize(self._settings.width, self._settings.height)
@@ -166,7 +169,7 @@ class AnimationRecorder(QtCore.QObject):
 
     def _next_frame(self) -> None:
         try:
-            state = next(self._states)
+            frame = next(self._states)
         except StopIteration:
             self._timer.stop()
             self._write_gif()
@@ -176,7 +179,7 @@ class AnimationRecorder(QtCore.QObject):
             self.failed.emit(str(error))
             return
         try:
-            image = self._render(state, len(self.frames))
+            image = self._render(frame, len(self.frames))
             if self._settings.frames_dir:
                 name = os.path.join(self._settings.frames_dir, f"frame_{len(self.frames):04d}.png")
                 if not image.save(name, "PNG"):
@@ -188,18 +191,10 @@ class AnimationRecorder(QtCore.QObject):
         self.frames.append(_to_pillow(image))
         self.progressed.emit(len(self.frames))
 
-    def _render(self, state: SessionState, index: int) -> QtGui.QImage:
-        view, session = self._view, self._session
-        params = state.params
-        colours = component_colours(params.n_components)
-        means, covariances = marginal(params, self._dims)
-        view.show_components(means, covariances, colours, params.weights)
-        if state.resp_params is None:
-            view.show_colours(None)
-        else:
-            resp, _, _ = posterior(session.X, state.resp_params)
-            q_colours = component_colours(state.resp_params.n_components)
-            view.show_colours(blend(resp.T, q_colours, session.n_samples))
+    def _render(self, frame: Frame, index: int) -> QtGui.QImage:
+        view, state = self._view, frame.state
+        colours = point_colours(frame.responsibilities, self._session.n_samples)
+        present(view, state.params, self._dims, colours)
         view.plot_item.setTitle(
             frame_title(state, index), color=qcolor(self._theme.foreground), size="12pt"
         )
@@ -241,6 +236,8 @@ class AnimationRecorder(QtCore.QObject):
 
 
 def _to_pillow(image: QtGui.QImage) -> Image.Image:
+    from PIL import Image
+
     buffer = QtCore.QBuffer()
     buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")

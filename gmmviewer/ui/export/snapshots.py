@@ -8,9 +8,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui
 
 from gmmviewer.core.analysis.snapshots import Snapshot
-from gmmviewer.core.em.estep import posterior
-from gmmviewer.ui.views.colours import blend, component_colours
-from gmmviewer.ui.views.geometry import marginal
+from gmmviewer.ui.views.present import point_colours, present
 from gmmviewer.ui.views.scatter_view import ScatterView
 from gmmviewer.ui.views.theme import Theme, qcolor
 
@@ -47,11 +45,7 @@ def render_strip(
         view.resize(tile)
         view.apply_style(theme, 0.8)
         view.set_data(xy, labels)
-        means, covariances = marginal(shot.params, dims)
-        colours = component_colours(shot.params.n_components)
-        view.show_components(means, covariances, colours, shot.params.weights)
-        resp, _, _ = posterior(X, shot.params)
-        view.show_colours(blend(resp.T, colours, X.shape[0]))
+        present(view, shot.params, dims, point_colours(shot.responsibilities, X.shape[0]))
         view.legend.setVisible(False)
         for handle in view.handles:
             handle.setVisible(False)

@@ -7,6 +7,8 @@ pushes the session's settings back with signals blocked.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -53,6 +55,52 @@ class ActionButton(QtWidgets.QToolButton):
         self.setMinimumHeight(34)
         # Space and the arrow keys belong to the stepping shortcuts, not to a focused button.
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+
+
+#: What a number being typed may look like on its way to being one: "1e", "-", ".5e-".
+_PARTIAL_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d*)?([eE][+-]?\d*)?")
+
+
+class NumberSpinBox(QtWidgets.QDoubleSpinBox):
+    """A spin box for numbers that span decades (tolerance, reg_covar).
+
+    Shows ``0.001`` and ``1e-06`` rather than a fixed count of decimals, so a value keeps
+    its digits however small, the box stays narrow at any font size, and typed scientific
+    notation is taken.
+    """
+
+    SIGNIFICANT_DIGITS = 6
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        # The most Qt allows: values are never rounded to a fixed number of decimals.
+        self.setDecimals(323)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt override
+        return f"{value:.{self.SIGNIFICANT_DIGITS}g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt override
+        try:
+            return float(self._number_text(text))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> tuple[QtGui.QValidator.State, str, int]:
+        State = QtGui.QValidator.State  # noqa: N806
+        core = self._number_text(text)
+        try:
+            value = float(core)
+        except ValueError:
+            state = State.Intermediate if _PARTIAL_NUMBER.fullmatch(core) else State.Invalid
+            return state, text, pos
+        if not math.isfinite(value) or not _PARTIAL_NUMBER.fullmatch(core):
+            return State.Invalid, text, pos
+        inside = self.minimum() <= value <= self.maximum()
+        return (State.Acceptable if inside else State.Intermediate), text, pos
+
+    def _number_text(self, text: str) -> str:
+        text = text.removeprefix(self.prefix()).removesuffix(self.suffix())
+        return text.strip()
 
 
 class ControlPanel(QtWidgets.QWidget):
@@ -153,8 +201,7 @@ class ControlPanel(QtWidgets.QWidget):
     def _run_group(self) -> QtWidgets.QGroupBox:
         group = QtWidgets.QGroupBox("Stopping and speed")
         form = QtWidgets.QFormLayout(group)
-        self.tol_spin = QtWidgets.QDoubleSpinBox()
-        self.tol_spin.setDecimals(8)
+        self.tol_spin = NumberSpinBox()
         self.tol_spin.setRange(0.0, 10.0)
         self.tol_spin.setSingleStep(1e-4)
         self.tol_spin.setToolTip(
@@ -164,8 +211,7 @@ class ControlPanel(QtWidgets.QWidget):
         self.max_iter_spin = QtWidgets.QSpinBox()
         self.max_iter_spin.setRange(1, 100_000)
         self.max_iter_spin.setToolTip("Most iterations Run performs from the last start or edit")
-        self.reg_spin = QtWidgets.QDoubleSpinBox()
-        self.reg_spin.setDecimals(10)
+        self.reg_spin = NumberSpinBox()
         self.reg_spin.setRange(0.0, 1e6)
         self.reg_spin.setSingleStep(1e-6)
         self.reg_spin.setToolTip("reg_covar: added to every covariance diagonal in the M-step")
@@ -225,6 +271,11 @@ class ControlPanel(QtWidgets.QWidget):
         self.reg_spin.setValue(reg_covar)
         self.speed_spin.setValue(speed)
         del blockers
+
+    def apply_scale(self, scale: float) -> None:
+        """Size the step buttons for the size factor (fonts come from the application)."""
+        for button in self.buttons.values():
+            button.setMinimumHeight(round(34 * scale))
 
     def add_tab(self, widget: QtWidgets.QWidget, title: str) -> None:
         """Add a page beside the Model settings."""

@@ -99,6 +99,25 @@ def density_grid(
     return xs, ys, mixture_log_density(points, pair).reshape(resolution, resolution)
 
 
+def density_curve(
+    params: GMMParams,
+    x_range: tuple[float, float],
+    resolution: int = 600,
+    dim: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mixture log-density of one dimension's marginal on a regular grid.
+
+    Returns
+    -------
+    xs : ndarray of shape (resolution,)
+    log_density : ndarray of shape (resolution,)
+    """
+    means, covariances = marginal(params, (dim,))
+    single = GMMParams(params.weights, means, covariances, "full")
+    xs = np.linspace(*x_range, resolution)
+    return xs, mixture_log_density(xs.reshape(-1, 1), single)
+
+
 def contour_levels(log_density: np.ndarray, n_levels: int = 6) -> np.ndarray:
     """Density levels spaced geometrically from the peak down to 1/1000 of it.
 

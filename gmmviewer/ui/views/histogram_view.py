@@ -66,12 +66,15 @@ class HistogramView(PlotView):
         self.mixture_curve = pg.PlotCurveItem(antialias=True)
         self.mixture_curve.setZValue(6)
         self.plot_item.addItem(self.mixture_curve)
+        self.density_curve = pg.PlotCurveItem(antialias=True)
+        self.density_curve.setZValue(7)
+        self.density_curve.setVisible(False)
+        self.plot_item.addItem(self.density_curve)
         self.points.setZValue(2)
         self.legend.anchor((1, 0), (1, 0), offset=(-10, 10))
         self.component_curves: list[pg.PlotCurveItem] = []
         self.mean_lines: list[MeanLine] = []
         self.truth_curves: list[pg.PlotCurveItem] = []
-        self.contours: list[object] = []  # one column shows no contours
         self.kmeans_lines: list[pg.InfiniteLine] = []
         self.kmeans_centres = pg.ScatterPlotItem(symbol="x", size=16)
         self.kmeans_centres.setZValue(15)
@@ -225,8 +228,29 @@ class HistogramView(PlotView):
             self.plot_item.addItem(curve)
             self.truth_curves.append(curve)
 
-    def show_density(self, *_: object) -> None:
-        """One column always shows the mixture density as a curve; no contours."""
+    def show_density(
+        self,
+        xs: np.ndarray | None,
+        ys: np.ndarray | None,
+        density: np.ndarray | None,
+        levels: np.ndarray | None = None,
+    ) -> None:
+        """The mixture density computed by the core on a grid, as a dotted curve, or none.
+
+        Parameters
+        ----------
+        xs : ndarray of shape (n,)
+        ys, levels
+            Unused: one column has no second axis and no contour levels.
+        density : ndarray of shape (n,)
+            Density (not log) at ``xs``.
+        """
+        if xs is None or density is None:
+            self.density_curve.setData([], [])
+            self.density_curve.setVisible(False)
+            return
+        self.density_curve.setData(np.asarray(xs, float), np.asarray(density, float).reshape(-1))
+        self.density_curve.setVisible(True)
 
     # ---------------------------------------------------------------- k-means
     def show_kmeans(self, centres: np.ndarray | None, colours: np.ndarray | None = None) -> None:
@@ -268,6 +292,9 @@ class HistogramView(PlotView):
         self.histogram.setPen(pg.mkPen(bar, width=1))
         self.histogram.setBrush(pg.mkBrush(bar_fill))
         self.mixture_curve.setPen(pg.mkPen(qcolor(theme.foreground), width=3 * scale))
+        self.density_curve.setPen(
+            pg.mkPen(qcolor(theme.contour), width=2 * scale, style=QtCore.Qt.PenStyle.DotLine)
+        )
 
     def rug_position(self, index: int) -> tuple[float, float]:
         """Where point ``index`` is drawn in the rug (for tests and tooltips)."""

@@ -1,7 +1,10 @@
 """The NLL view: negative log-likelihood (and optionally the bound) against iteration.
 
 A view: the controller pushes an :class:`NllCurve` built from the session's history;
-clicking a point reports the history entry it stands for (the timeline).
+clicking a point reports the history entry it stands for (the timeline). The view fits
+its own ranges to what it draws; the log axis is drawn by transforming the values
+(:class:`~gmmviewer.ui.views.axes.LogValueAxis`), so every item, markers and reference
+line included, sits where its value is.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gmmviewer.core.session.history import SessionState
+from gmmviewer.ui.views.axes import LogValueAxis, NumberAxis
 from gmmviewer.ui.views.plot_view import style_axes
 from gmmviewer.ui.views.theme import Theme, qcolor
 
@@ -54,39 +57,13 @@ class NllCurve:
     converged_at: int | None = None
     reference_nll: float | None = None
 
-    @classmethod
-    def from_history(
-        cls,
-        history: tuple[SessionState, ...],
-        position: int,
-        reference_nll: float | None = None,
-    ) -> NllCurve:
-        """The states of the run the current one belongs to: from its initialisation to the
-        next initialisation (exclusive) or the end of the history."""
-        start = position
-        while start > 0 and history[start].action != "initialise":
-            start -= 1
-        stop = position + 1
-        while stop < len(history) and history[stop].action != "initialise":
-            stop += 1
-        states = history[start:stop]
-        xs = np.array([s.iteration + (0.5 if s.next_step == "M" else 0.0) for s in states])
-        nll = np.array([-s.log_likelihood for s in states])
-        neg_elbo = np.array([math.nan if s.elbo is None else -s.elbo for s in states])
-        converged = [i for i, s in enumerate(states) if s.converged]
-        return cls(
-            xs=xs,
-            nll=nll,
-            neg_elbo=neg_elbo,
-            history_indices=np.arange(start, stop),
-            current=position - start,
-            converged_at=converged[0] if converged else None,
-            reference_nll=reference_nll,
-        )
-
 
 class NllView(QtWidgets.QWidget):
     """NLL against iteration, with the current position and convergence marked.
+
+    Ranges follow the data: a new run, the log axis and :meth:`fit_view` fit both axes;
+    after a wheel zoom or pan the y-range stays the user's while the x-range follows
+    new points and edits.
 
     Signals
     -------
@@ -96,9 +73,19 @@ class NllView(QtWidgets.QWidget):
 
     entry_clicked = QtCore.Signal(int)
 
+    #: Iterations shown at least, so a run of one point still has a sensible x-axis.
+    MIN_X_SPAN = 2.5
+    #: Smallest y half-span, relative to the value, when every value is the same.
+    MIN_RELATIVE_HALF_SPAN = 1e-4
+    #: The same on the log axis, in decades.
+    MIN_LOG_HALF_SPAN = 0.02
+
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot_widget = pg.PlotWidget()
+        self.y_axis = LogValueAxis("left")
+        self.plot_widget = pg.PlotWidget(
+            axisItems={"left": self.y_axis, "bottom": NumberAxis("bottom")}
+        )
         self.plot_widget.setObjectName("nll_plot")
         self.plot_item = self.plot_widget.getPlotItem()
         self.plot_item.setLabel("bottom", "iteration (E-steps at .5)")
@@ -106,8 +93,13 @@ class NllView(QtWidgets.QWidget):
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
         self.plot_item.setMenuEnabled(False)
         self.plot_item.vb.setMenuEnabled(False)
-        # Iterations start at 0 and a run of one point should still show a sensible axis.
-        self.plot_item.vb.setLimits(xMin=-0.5, minXRange=2.5)
+        self.plot_item.vb.setLimits(xMin=-0.5, minXRange=self.MIN_X_SPAN)
+        # The view fits its own ranges (pyqtgraph's auto-range knows nothing of the log
+        # transform or of which run is new); its small "A" button fits them too.
+        self.plot_item.vb.disableAutoRange()
+        self.plot_item.vb.sigRangeChangedManually.connect(self._on_range_changed_by_user)
+        self.plot_item.autoBtn.clicked.disconnect()
+        self.plot_item.autoBtn.clicked.connect(self.fit_view)
         self.readout = QtWidgets.QLabel()
         self.readout.setObjectName("nll_readout")
         self.readout.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -158,6 +150,10 @@ class NllView(QtWidgets.QWidget):
         self._scale = 1.0
         self._reference_shown = False
         self._restart_data: list[tuple[np.ndarray, np.ndarray]] = []
+        # Range following: True until the user zooms or pans; the run and data last fitted.
+        self._follow = True
+        self._run_key: tuple | None = None
+        self._data_key: tuple | None = None
         self.show_bound(False)
 
     # ---------------------------------------------------------------- state
@@ -167,7 +163,73 @@ class NllView(QtWidgets.QWidget):
         with QtCore.QSignalBlocker(self.timeline):
             self.timeline.setRange(0, max(0, len(curve.xs) - 1))
             self.timeline.setValue(curve.current)
-        xs, nll = curve.xs, self._transform(curve.nll, curve)
+        self._draw()
+        self._update_readout(curve)
+        self._follow_data()
+
+    def show_restarts(self, runs: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Faint NLL curves of other runs (restarts), as (iterations, nll) pairs; [] clears."""
+        for item in self.restart_curves:
+            self.plot_item.removeItem(item)
+        self.restart_curves = []
+        self._restart_data = [(np.asarray(x, float), np.asarray(y, float)) for x, y in runs]
+        for _ in self._restart_data:
+            item = pg.PlotDataItem()
+            item.setZValue(-5)
+            item.setToolTip("Another restart's NLL (the best run is kept)")
+            self.plot_item.addItem(item)
+            self.restart_curves.append(item)
+        self._style_restarts()
+        self._draw()
+        if self._follow:
+            self._fit()
+
+    @property
+    def restart_data(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The restart curves shown, as (iterations, nll) pairs."""
+        return list(self._restart_data)
+
+    # ------------------------------------------------------------ transform
+    def _lowest(self) -> float:
+        """The lowest value drawn: NLL, -ELBO, the true parameters' NLL and restarts."""
+        parts = [np.array([np.inf])]
+        if self._curve is not None:
+            parts += [self._curve.nll, self._curve.neg_elbo]
+            if self._curve.reference_nll is not None:
+                parts.append(np.array([self._curve.reference_nll], float))
+        parts += [nll for _, nll in self._restart_data]
+        values = np.concatenate([np.ravel(p) for p in parts])
+        values = values[np.isfinite(values)]
+        return float(values.min()) if len(values) else math.inf
+
+    def _shift(self) -> float | None:
+        """On the log axis with some value <= 0, the lowest value (NLL - lowest + 1 is
+        plotted); None otherwise."""
+        if not self._log_scale:
+            return None
+        lowest = self._lowest()
+        return lowest if math.isfinite(lowest) and lowest <= 0 else None
+
+    def plotted(self, values: np.ndarray) -> np.ndarray:
+        """y coordinates of NLL values as drawn: the values, or on the log axis
+        log10 of NLL (or of NLL - lowest + 1 when some value is <= 0)."""
+        values = np.asarray(values, dtype=float)
+        if not self._log_scale:
+            return values
+        shift = self._shift()
+        shown = values if shift is None else values - shift + 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(shown > 0, np.log10(np.where(shown > 0, shown, 1.0)), np.nan)
+
+    # ----------------------------------------------------------------- draw
+    def _draw(self) -> None:
+        for item, (xs, nll) in zip(self.restart_curves, self._restart_data, strict=True):
+            item.setData(xs, self.plotted(nll))
+        self._relabel()
+        curve = self._curve
+        if curve is None:
+            return
+        xs, nll = curve.xs, self.plotted(curve.nll)
         past = slice(0, curve.current + 1)
         self.past_curve.setData(xs[past], nll[past])
         if curve.current + 1 < len(xs):
@@ -175,8 +237,8 @@ class NllView(QtWidgets.QWidget):
             self.future_curve.setData(xs[future], nll[future])
         else:
             self.future_curve.setData([], [])
-        elbo = self._transform(curve.neg_elbo, curve)
-        finite = np.isfinite(elbo[past])
+        elbo = self.plotted(curve.neg_elbo)
+        finite = np.isfinite(elbo[past]) & np.isfinite(nll[past])
         self.elbo_curve.setData(xs[past][finite], elbo[past][finite])
         self.nll_for_fill.setData(xs[past][finite], nll[past][finite])
         self.current_marker.setData([xs[curve.current]], [nll[curve.current]])
@@ -187,25 +249,6 @@ class NllView(QtWidgets.QWidget):
         else:
             self.converged_marker.setData([], [])
         self._show_reference(curve)
-        self._update_readout(curve)
-
-    def show_restarts(self, runs: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        """Faint NLL curves of other runs (restarts), as (iterations, nll) pairs."""
-        for item in self.restart_curves:
-            self.plot_item.removeItem(item)
-        self.restart_curves = []
-        pen = pg.mkPen(qcolor(self._theme.faded), width=1.2 * self._scale)
-        for xs, nll in runs:
-            values = self._transform_any(np.asarray(nll, float))
-            item = pg.PlotDataItem(np.asarray(xs, float), values, pen=pen)
-            item.setZValue(-5)
-            item.setToolTip("Another restart's NLL (the best run is kept)")
-            self.plot_item.addItem(item)
-            self.restart_curves.append(item)
-        self._restart_data = [(np.asarray(x, float), np.asarray(y, float)) for x, y in runs]
-
-    def _transform_any(self, values: np.ndarray) -> np.ndarray:
-        return values if self._curve is None else self._transform(values, self._curve)
 
     def _on_timeline_moved(self, value: int) -> None:
         if self._curve is not None and 0 <= value < len(self._curve.history_indices):
@@ -214,7 +257,7 @@ class NllView(QtWidgets.QWidget):
     def _show_reference(self, curve: NllCurve) -> None:
         wanted = curve.reference_nll is not None
         if wanted:
-            value = self._transform(np.array([curve.reference_nll]), curve)[0]
+            value = self.plotted(np.array([curve.reference_nll]))[0]
             if np.isfinite(value):
                 self.reference_line.setValue(float(value))
             else:
@@ -236,29 +279,87 @@ class NllView(QtWidgets.QWidget):
             parts.append(f"-ELBO {elbo:,.4f}  gap {elbo - value:,.4g}")
         if curve.reference_nll is not None:
             parts.append(f"true parameters {curve.reference_nll:,.4f}")
+        shift = self._shift()
+        if shift is not None:
+            parts.append(f"log axis: NLL \u2212 ({shift:,.4g}) + 1, as some NLL \u2264 0")
         self.readout.setText("    ".join(parts))
 
-    def _transform(self, values: np.ndarray, curve: NllCurve) -> np.ndarray:
-        """Values as plotted: NLL itself, or for the log axis NLL - min + 1 when NLL can be <= 0."""
-        if not self._log_scale:
-            return values
-        candidates = [curve.nll, curve.neg_elbo]
-        if curve.reference_nll is not None:
-            candidates.append(np.array([curve.reference_nll]))
-        lowest = np.nanmin(np.concatenate(candidates))
-        return values if lowest > 0 else values - lowest + 1.0
+    # ---------------------------------------------------------------- ranges
+    def _on_range_changed_by_user(self, *_: object) -> None:
+        self._follow = False
+
+    def _follow_data(self) -> None:
+        """Fit after new data: everything for a new run (or while following), else x only."""
+        curve = self._curve
+        if curve is None or not len(curve.xs):
+            return
+        run_key = (int(curve.history_indices[0]), float(curve.nll[0]), float(curve.xs[0]))
+        data_key = (run_key, len(curve.xs), float(curve.xs[-1]), float(curve.nll[-1]))
+        if self._follow or run_key != self._run_key:
+            self._follow = True
+            self._fit()
+        elif data_key != self._data_key:
+            self._fit(y=False)
+        self._run_key, self._data_key = run_key, data_key
+
+    def _bounds(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """x and y extent of everything drawn (in plot coordinates)."""
+        xs: list[np.ndarray] = []
+        ys: list[np.ndarray] = []
+        curve = self._curve
+        if curve is not None:
+            xs.append(curve.xs)
+            ys.append(self.plotted(curve.nll))
+            if self._show_bound:
+                ys.append(self.plotted(curve.neg_elbo))
+            if curve.reference_nll is not None:
+                ys.append(self.plotted(np.array([curve.reference_nll])))
+        for x, nll in self._restart_data:
+            xs.append(x)
+            ys.append(self.plotted(nll))
+        x_all = np.concatenate([np.ravel(v) for v in xs]) if xs else np.empty(0)
+        y_all = np.concatenate([np.ravel(v) for v in ys]) if ys else np.empty(0)
+        x_all, y_all = x_all[np.isfinite(x_all)], y_all[np.isfinite(y_all)]
+        if not len(x_all) or not len(y_all):
+            return None
+        return (float(x_all.min()), float(x_all.max())), (float(y_all.min()), float(y_all.max()))
+
+    def _fit(self, x: bool = True, y: bool = True) -> None:
+        bounds = self._bounds()
+        if bounds is None:
+            return
+        (x0, x1), (y0, y1) = bounds
+        x0, x1 = x0 - 0.25, x1 + 0.25
+        if x1 - x0 < self.MIN_X_SPAN:
+            x1 = x0 + self.MIN_X_SPAN
+        span = y1 - y0
+        middle = 0.5 * (y0 + y1)
+        if self._log_scale:
+            smallest = self.MIN_LOG_HALF_SPAN
+        else:
+            smallest = max(abs(middle) * self.MIN_RELATIVE_HALF_SPAN, 1e-9)
+        half = max(0.5 * span * 1.12, smallest)
+        ranges: dict[str, tuple[float, float]] = {}
+        if x:
+            ranges["xRange"] = (x0, x1)
+        if y:
+            ranges["yRange"] = (middle - half, middle + half)
+        self.plot_item.vb.setRange(padding=0, **ranges)
+
+    def fit_view(self) -> None:
+        """Show everything drawn again (after a wheel zoom or pan), and follow new data."""
+        self._follow = True
+        self._fit()
 
     # ---------------------------------------------------------------- options
     def set_log_scale(self, enabled: bool) -> None:
-        """Log y-axis (of NLL, or of NLL - min + 1 when some NLL is not positive)."""
+        """Log y-axis (of NLL, or of NLL - lowest + 1 when some value is not positive)."""
         self._log_scale = enabled
-        self.plot_item.setLogMode(y=enabled)
-        self.nll_for_fill.setLogMode(False, enabled)
-        self._relabel()
+        self.y_axis.set_log(enabled)
+        self._draw()
         if self._curve is not None:
-            self.show_curve(self._curve)
-        if self._restart_data:
-            self.show_restarts(self._restart_data)
+            self._update_readout(self._curve)
+        self.fit_view()
 
     def show_bound(self, enabled: bool) -> None:
         """Show -ELBO and the shaded gap to the NLL (the KL divergence)."""
@@ -267,6 +368,8 @@ class NllView(QtWidgets.QWidget):
         self.gap_fill.setVisible(enabled)
         if self._curve is not None:
             self._update_readout(self._curve)
+            if self._follow:
+                self._fit()
 
     @property
     def curve(self) -> NllCurve | None:
@@ -283,14 +386,20 @@ class NllView(QtWidgets.QWidget):
         """True when the y-axis is logarithmic."""
         return self._log_scale
 
+    @property
+    def axis_label(self) -> str:
+        """What the y-axis says is plotted."""
+        return self.plot_item.getAxis("left").labelText
+
     def _relabel(self) -> None:
-        shifted = False
-        if self._log_scale and self._curve is not None:
-            shifted = bool(np.nanmin(self._curve.nll) <= 0)
-        label = (
-            "NLL - min NLL + 1 (log)" if shifted else ("NLL (log)" if self._log_scale else "NLL")
-        )
-        self.plot_item.setLabel("left", label)
+        if not self._log_scale:
+            label = "NLL"
+        elif self._shift() is not None:
+            label = "NLL \u2212 lowest NLL + 1 (log scale)"
+        else:
+            label = "NLL (log scale)"
+        if label != self.plot_item.getAxis("left").labelText:
+            self.plot_item.setLabel("left", label)
 
     def apply_style(self, theme: Theme, scale: float) -> None:
         """Restyle for a theme and size factor."""
@@ -322,11 +431,17 @@ class NllView(QtWidgets.QWidget):
         self.reference_line.setPen(
             pg.mkPen(qcolor(theme.truth), width=1.5 * scale, style=QtCore.Qt.PenStyle.DashDotLine)
         )
+        self._style_restarts()
         style_axes(self.plot_item, theme, scale)
         readout_font = QtGui.QFont()
         readout_font.setPointSizeF(10.0 * scale)
         readout_font.setFamily("monospace")
         self.readout.setFont(readout_font)
+
+    def _style_restarts(self) -> None:
+        pen = pg.mkPen(qcolor(self._theme.faded), width=1.2 * self._scale)
+        for item in self.restart_curves:
+            item.setPen(pen)
 
     # ---------------------------------------------------------------- events
     def _on_points_clicked(self, item: pg.PlotDataItem, points: list, event: object) -> None:
@@ -352,8 +467,10 @@ class NllView(QtWidgets.QWidget):
         if not len(where):
             return None
         i = int(where[0])
-        y = self._transform(self._curve.nll, self._curve)[i]
-        if self._log_scale:
-            y = math.log10(y)
-        scene = self.plot_item.vb.mapViewToScene(QtCore.QPointF(self._curve.xs[i], y))
+        y = self.plotted(self._curve.nll)[i]
+        return self.data_to_pixel(float(self._curve.xs[i]), float(y))
+
+    def data_to_pixel(self, x: float, y: float) -> QtCore.QPoint:
+        """Widget position of plot coordinates (x, y) (y as :meth:`plotted` gives it)."""
+        scene = self.plot_item.vb.mapViewToScene(QtCore.QPointF(x, y))
         return self.plot_widget.mapFromScene(scene)

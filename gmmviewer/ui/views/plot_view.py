@@ -1,7 +1,10 @@
-"""What the scatter and histogram views share: a pyqtgraph plot with a point layer and a
-legend, the same signals, click handling, coordinate mapping and styling.
+"""The plot-view interface the controller draws into, and what the scatter and histogram
+views share: a pyqtgraph plot with a point layer and a legend, the same signals, click
+handling, coordinate mapping and styling.
 
-A view draws what the controller pushes and reports what the user does; it computes no EM.
+A view draws what the controller pushes and reports what the user does; it computes no
+EM. :class:`PlotView` declares every method the controller and the presenter
+(:mod:`gmmviewer.ui.views.present`) call; both views implement all of them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ def style_axes(plot_item: pg.PlotItem, theme: Theme, scale: float) -> None:
 
 class PlotView(QtWidgets.QWidget):
     """A plot of data points with a legend; subclasses draw the components.
+
+    The methods that raise :class:`NotImplementedError` here are the interface each
+    view implements (``tests/ui/test_views.py`` checks both do).
 
     Signals
     -------
@@ -65,6 +71,55 @@ class PlotView(QtWidgets.QWidget):
         self._theme = Theme.light()
         self._scale = 1.0
         self.plot_item.scene().sigMouseClicked.connect(self._on_scene_clicked)
+
+    # ------------------------------------------------------------- interface
+    def set_data(self, values: np.ndarray, labels: tuple[str, ...]) -> None:
+        """Show new data, shape (N, d) for the view's d columns, with their names."""
+        raise NotImplementedError
+
+    def fit_view(self) -> None:
+        """Zoom to the data and what is drawn over it."""
+        raise NotImplementedError
+
+    def show_components(
+        self,
+        means: np.ndarray,
+        covariances: np.ndarray,
+        colours: np.ndarray,
+        weights: np.ndarray,
+    ) -> None:
+        """Draw components: means (K, d), covariances (K, d, d), colours (K, 3), weights (K,)."""
+        raise NotImplementedError
+
+    def show_truth(
+        self,
+        means: np.ndarray | None,
+        covariances: np.ndarray | None,
+        weights: np.ndarray | None = None,
+    ) -> None:
+        """Draw the true components of generated data dashed, or none."""
+        raise NotImplementedError
+
+    def show_density(
+        self,
+        xs: np.ndarray | None,
+        ys: np.ndarray | None,
+        density: np.ndarray | None,
+        levels: np.ndarray | None = None,
+    ) -> None:
+        """Draw the mixture density on a grid (contours in 2-D, a curve in 1-D), or none."""
+        raise NotImplementedError
+
+    def show_kmeans(self, centres: np.ndarray | None, colours: np.ndarray | None = None) -> None:
+        """Draw k-means centres (K, d) and their regions in colours (K, 3), or none."""
+        raise NotImplementedError
+
+    def set_equal_aspect(self, equal: bool) -> None:
+        """Equal axis scales (a no-op where the axes measure different things)."""
+
+    def ranges_comparable(self) -> bool:
+        """True when equal axis scales suit the data."""
+        return False
 
     # ------------------------------------------------------------------ points
     def show_colours(self, rgb: np.ndarray | None) -> None:

@@ -46,13 +46,19 @@ class StatusView:
         if math.isfinite(change):
             change_text = "  (no change)" if change == 0 else f"  (change {change:+.4g})"
         self.labels["nll"].setText(f"NLL {-state.log_likelihood:,.4f}{change_text}")
-        if state.converged:
-            converged = "converged"
+        if session.converged:
+            # "Converged" above the truth line confuses a class: say what it means.
+            converged = f"converged: mean log-lik. change < tol {session.tol:g} (lower tol to go on)"
         elif session.done:
             converged = f"stopped at max_iter = {session.max_iter}"
         else:
             converged = "not converged"
         self.labels["converged"].setText(converged)
+        self.labels["converged"].setToolTip(
+            "EM stops when the mean log-likelihood per point changed by less than tol between "
+            "the last two E-steps (scikit-learn's rule). It is not the global optimum: a "
+            "smaller tol lets Run and Step continue."
+        )
         self.labels["size"].setText(f"N = {session.n_samples:,}  K = {session.n_components}")
         message = state.status or state.description
         self.labels["message"].setText(message)

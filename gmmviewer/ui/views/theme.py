@@ -130,3 +130,26 @@ def apply_to_application(theme: Theme, app: QtWidgets.QApplication) -> QtGui.QPa
         palette.setColor(disabled, muted, colour(theme.faded))
     app.setPalette(palette)
     return palette
+
+
+#: Where the application's unscaled font is kept (a dynamic property of the application).
+_BASE_FONT_PROPERTY = "gmmviewer_base_font"
+
+
+def scale_application_font(app: QtWidgets.QApplication, scale: float) -> QtGui.QFont:
+    """Set (and return) the application font at ``scale`` times its unscaled size.
+
+    Menus, tool tips and dialogs are windows of their own and take the application's
+    font, not the main window's. The unscaled font is the application's at the first call.
+    """
+    base = app.property(_BASE_FONT_PROPERTY)
+    if not isinstance(base, QtGui.QFont):
+        base = QtGui.QFont(app.font())
+        app.setProperty(_BASE_FONT_PROPERTY, base)
+    font = QtGui.QFont(base)
+    if base.pointSizeF() > 0:
+        font.setPointSizeF(base.pointSizeF() * scale)
+    else:
+        font.setPixelSize(max(1, round(base.pixelSize() * scale)))
+    app.setFont(font)
+    return font

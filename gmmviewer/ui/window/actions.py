@@ -33,8 +33,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("step", "Step (E+M)", ("Space",), "One full iteration: E-step then M-step"),
     ActionSpec("run", "Run", ("R",), "Run EM until it converges"),
-    ActionSpec("back", "Back", ("Left",), "Undo the last half-step or edit"),
-    ActionSpec("forward", "Forward", ("Right",), "Redo the next half-step or edit"),
+    ActionSpec("back", "Back", ("Left", "Ctrl+Z"), "Undo the last half-step or edit"),
+    ActionSpec(
+        "forward", "Forward", ("Right", "Ctrl+Shift+Z", "Ctrl+Y"),
+        "Redo the next half-step or edit",
+    ),
     ActionSpec("reset", "Reset", ("Ctrl+R",), "Back to the parameters of the latest start"),
     ActionSpec(
         "reinitialize", "Re-initialise", ("Ctrl+I",),
@@ -154,15 +157,15 @@ def create_actions(parent: QtWidgets.QWidget) -> dict[str, QtGui.QAction]:
             action.setShortcuts([QtGui.QKeySequence(key) for key in spec.keys])
             keys = ", ".join(
                 QtGui.QKeySequence(key).toString(QtGui.QKeySequence.SequenceFormat.NativeText)
-                for key in spec.keys[:2]
+                for key in spec.keys
             )
             tip = f"{tip} ({keys})" if tip else keys
         if tip:
             action.setToolTip(tip)
             action.setStatusTip(tip)
         action.setCheckable(spec.checkable)
-        # Window-wide, so the keys work wherever the focus is (a spin box being edited
-        # keeps its own keys through Qt's shortcut override).
+        # Window-wide, so the keys work wherever the focus is (a spin box being typed in
+        # keeps its own keys: see CommittedBoxKeys).
         action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         parent.addAction(action)
         actions[spec.name] = action
@@ -183,3 +186,61 @@ def build_menus(
             else:
                 menu.addAction(actions[name])
     return menus
+
+
+class CommittedBoxKeys(QtCore.QObject):
+    """Lets the window's letter shortcuts through a spin box that is not being typed in.
+
+    A spin box claims every printable key (and Ctrl+Z) through Qt's shortcut override, so
+    after K changed with Up, Space went into the box, blanking it, instead of stepping.
+    Once a box shows its committed value (after Up/Down, Enter or focus out), letters,
+    Space and Ctrl+Z / Ctrl+Shift+Z / Ctrl+Y go to the window's actions; while typed text
+    is not yet committed, every key stays the box's. Digits, arrows, Home and End always
+    stay the box's.
+    """
+
+    def watch(self, boxes: list[QtWidgets.QWidget]) -> None:
+        """Filter the keys of these spin boxes and editable combo boxes."""
+        for box in boxes:
+            box.installEventFilter(self)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        kind = event.type()
+        if kind not in (QtCore.QEvent.Type.ShortcutOverride, QtCore.QEvent.Type.KeyPress):
+            return False
+        assert isinstance(event, QtGui.QKeyEvent)
+        if not isinstance(watched, QtWidgets.QWidget) or _being_typed_in(watched):
+            return False
+        if not _window_key(event):
+            return False
+        if kind == QtCore.QEvent.Type.ShortcutOverride:
+            event.ignore()  # the box does not claim it, so the window's shortcut fires
+        else:
+            # No enabled action took it: the box would reject it, or go blank (Space).
+            event.accept()
+        return True
+
+
+def _window_key(event: QtGui.QKeyEvent) -> bool:
+    """A letter or Space (never part of a number), or undo/redo."""
+    modifiers = event.modifiers() & ~QtCore.Qt.KeyboardModifier.KeypadModifier
+    key = event.key()
+    Mod = QtCore.Qt.KeyboardModifier  # noqa: N806
+    if modifiers in (Mod.NoModifier, Mod.ShiftModifier):
+        return key == QtCore.Qt.Key.Key_Space or QtCore.Qt.Key.Key_A <= key <= QtCore.Qt.Key.Key_Z
+    return modifiers in (Mod.ControlModifier, Mod.ControlModifier | Mod.ShiftModifier) and key in (
+        QtCore.Qt.Key.Key_Z,
+        QtCore.Qt.Key.Key_Y,
+    )
+
+
+def _being_typed_in(box: QtWidgets.QWidget) -> bool:
+    """Whether the box holds typed text it has not committed yet."""
+    if isinstance(box, QtWidgets.QSpinBox | QtWidgets.QDoubleSpinBox):
+        committed = box.prefix() + box.textFromValue(box.value()) + box.suffix()
+        return box.text() != committed
+    if isinstance(box, QtWidgets.QAbstractSpinBox):
+        return box.lineEdit().isModified()
+    if isinstance(box, QtWidgets.QComboBox) and box.lineEdit() is not None:
+        return box.lineEdit().text() != box.currentText()
+    return False

@@ -1,16 +1,17 @@
 """Everything the window reads and writes: data, sessions, parameters, plots, histories,
 snapshots and animations.
 
-Each operation takes an optional path (the window shows a file dialog when it is
-omitted, tests pass one) and returns whether it succeeded; a failure becomes a one-line
-message box and leaves the session on screen as it was.
+Each operation takes an optional path (a file dialog asks when it is omitted, tests
+pass one) and returns whether it succeeded; a failure becomes a one-line message box
+and leaves the session on screen as it was. Collaborators are narrow: the controller
+(the session, loading, the saved state), the view state, a reporter, the QSettings that
+remember the last folder and a parent widget for dialogs; never the window.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
@@ -26,10 +27,10 @@ from gmmviewer.ui.dialogs.progress import close_progress, open_progress
 from gmmviewer.ui.export.animation import AnimationDialog, AnimationRecorder, AnimationSettings
 from gmmviewer.ui.export.exporting import export_plot
 from gmmviewer.ui.export.snapshots import render_strip
+from gmmviewer.ui.views.theme import Theme
 from gmmviewer.ui.window.background import BackgroundJob
-
-if TYPE_CHECKING:  # the window imports this module
-    from gmmviewer.ui.window.main_window import MainWindow
+from gmmviewer.ui.window.controller import Controller
+from gmmviewer.ui.window.reporter import Reporter
 
 PARAM_FILTERS = "JSON (*.json);;NumPy archive (*.npz);;CSV (*.csv)"
 PLOT_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
@@ -37,26 +38,52 @@ SESSION_FILTER = f"gmmviewer session (*{SESSION_EXTENSION})"
 
 
 class FileActions(QtCore.QObject):
-    """The window's file operations."""
+    """The window's file operations.
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.session_path = ""
+    Parameters
+    ----------
+    controller : Controller
+    reporter : Reporter
+    settings : QSettings
+        Remembers the last folder used.
+    dialog_parent : QWidget
+        Parent of file dialogs and progress dialogs.
+    """
+
+    def __init__(
+        self,
+        controller: Controller,
+        reporter: Reporter,
+        settings: QtCore.QSettings,
+        dialog_parent: QtWidgets.QWidget,
+    ) -> None:
+        super().__init__(controller)
+        self.controller = controller
+        self.view_state = controller.view_state
+        self.reporter = reporter
+        self.settings = settings
+        self._parent = dialog_parent
         self.snapshot_job = BackgroundJob(self)
         self.snapshot_job.progressed.connect(self._on_snapshots_ready)
-        self.snapshot_job.failed.connect(window.show_error)
+        self.snapshot_job.failed.connect(reporter.error)
         self._snapshot_path = ""
         self.recorder: AnimationRecorder | None = None
         self.progress: QtWidgets.QProgressDialog | None = None
 
     @property
     def _session(self):  # noqa: ANN202 - EMSession | None
-        return self.window.controller.session
+        return self.controller.session
+
+    @property
+    def session_path(self) -> str:
+        """The session file on screen ('' before it is saved)."""
+        return self.controller.session_path
 
     # =================================================================== data
     def open_csv(self, path: str | None = None) -> bool:
         """File > Open CSV: pick a file, then the import dialog, then a new session."""
+        if not self.controller.may_replace_session():
+            return False
         if not path:
             path = self._open_path(
                 "Open data", "Data files (*.csv *.tsv *.txt *.dat);;All files (*)"
@@ -64,9 +91,9 @@ class FileActions(QtCore.QObject):
             if not path:
                 return False
         try:
-            dialog = CsvImportDialog.from_file(path, self.window)
+            dialog = CsvImportDialog.from_file(path, self._parent)
         except GMMViewerError as error:
-            self.window.show_error(str(error))
+            self.reporter.error(str(error))
             return False
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return False
@@ -77,18 +104,20 @@ class FileActions(QtCore.QObject):
         try:
             dataset = dialog.dataset()
         except GMMViewerError as error:
-            self.window.show_error(str(error))
+            self.reporter.error(str(error))
             return False
-        return self.window.load_dataset(dataset)
+        return self.controller.load_dataset(dataset)
 
     def generate_data(self) -> bool:
         """File > Generate data: the synthetic data dialog, then a new session."""
-        dialog = GenerateDialog(self.window)
+        if not self.controller.may_replace_session():
+            return False
+        dialog = GenerateDialog(self._parent)
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return False
         dataset = dialog.dataset()
         k = dataset.truth.n_components if dataset.truth is not None else None
-        return self.window.load_dataset(dataset, n_components=k)
+        return self.controller.load_dataset(dataset, n_components=k)
 
     # =============================================================== sessions
     def save_session(self, path: str | None = None) -> bool:
@@ -106,19 +135,20 @@ class FileActions(QtCore.QObject):
                 return False
         if not path.lower().endswith(SESSION_EXTENSION):
             path += SESSION_EXTENSION
-        embed = self.window.actions_by_name["embed_data"].isChecked()
+        embed = self.view_state.embed_data
         try:
-            save_session(path, session, embed_data=embed, view=self.window.view_settings())
+            save_session(path, session, embed_data=embed, view=self.controller.view_settings())
         except GMMViewerError as error:
-            self.window.show_error(str(error))
+            self.reporter.error(str(error))
             return False
-        self.session_path = path
-        self.window.mark_saved()
-        self.window.statusBar().showMessage(f"Saved {path}", 5000)
+        self.controller.mark_saved(path)
+        self.reporter.status(f"Saved {path}", 5000)
         return True
 
     def open_session(self, path: str | None = None) -> bool:
         """File > Open session: restores data, parameters, settings and history."""
+        if not self.controller.may_replace_session():
+            return False
         if not path:
             path = self._open_path("Open session", SESSION_FILTER)
             if not path:
@@ -126,11 +156,9 @@ class FileActions(QtCore.QObject):
         try:
             opened = load_session(path)
         except GMMViewerError as error:
-            self.window.show_error(str(error))
+            self.reporter.error(str(error))
             return False
-        self.window.show_session(opened.session, opened.view)
-        self.session_path = path
-        self.window.mark_saved()
+        self.controller.show_session(opened.session, opened.view, path)
         return True
 
     # ================================================================ exports
@@ -159,9 +187,9 @@ class FileActions(QtCore.QObject):
                 source=os.path.basename(dataset.source) if dataset.source else None,
             )
         except GMMViewerError as error:
-            self.window.show_error(str(error))
+            self.reporter.error(str(error))
             return False
-        self.window.statusBar().showMessage(f"Wrote {path}", 5000)
+        self.reporter.status(f"Wrote {path}", 5000)
         return True
 
     def export_plot(self, path: str | None = None) -> bool:
@@ -171,11 +199,11 @@ class FileActions(QtCore.QObject):
             if not path:
                 return False
         try:
-            export_plot(self.window.controller.plot, path)
+            export_plot(self.controller.plot, path)
         except GMMViewerError as error:
-            self.window.show_error(str(error))
+            self.reporter.error(str(error))
             return False
-        self.window.statusBar().showMessage(f"Wrote {path}", 5000)
+        self.reporter.status(f"Wrote {path}", 5000)
         return True
 
     def export_nll_history(self, path: str | None = None) -> bool:
@@ -190,9 +218,9 @@ class FileActions(QtCore.QObject):
         try:
             write_history_csv(path, session.history)
         except GMMViewerError as error:
-            self.window.show_error(str(error))
+            self.reporter.error(str(error))
             return False
-        self.window.statusBar().showMessage(f"Wrote {path}", 5000)
+        self.reporter.status(f"Wrote {path}", 5000)
         return True
 
     # ============================================================== snapshots
@@ -203,7 +231,7 @@ class FileActions(QtCore.QObject):
             return False
         if iterations is None:
             text, ok = QtWidgets.QInputDialog.getText(
-                self.window, "Export snapshots", "After these iterations:", text="0, 1, 2, 5, 20"
+                self._parent, "Export snapshots", "After these iterations:", text="0, 1, 2, 5, 20"
             )
             if not ok:
                 return False
@@ -211,17 +239,17 @@ class FileActions(QtCore.QObject):
         try:
             wanted = parse_iterations(iterations)
         except ValueError as error:
-            self.window.show_error(str(error))
+            self.reporter.error(str(error))
             return False
         if not path:
             path = self._save_path("Export snapshots", "snapshots.png", "PNG image (*.png)")
             if not path:
                 return False
         if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            self.window.show_error(f"cannot write {path}: the folder does not exist")
+            self.reporter.error(f"cannot write {path}: the folder does not exist")
             return False
-        curve = self.window.nll_view.curve
-        start = session.history[int(curve.history_indices[0])].params if curve else session.params
+        run_start, _ = session.run_bounds()
+        start = session.history[run_start].params
         X, tol, reg_covar = session.X, session.tol, session.reg_covar
         self._snapshot_path = path
 
@@ -235,18 +263,18 @@ class FileActions(QtCore.QObject):
         session = self._session
         if session is None:
             return
-        dims = self.window.controller.dims
+        dims = self.controller.dims
         if len(dims) != 2:
-            self.window.show_error("snapshots need two columns to show")
+            self.reporter.error("snapshots need two columns to show")
             return
         labels = tuple(session.dataset.columns[d] for d in dims)
         image = render_strip(
-            session.X, shots, dims, labels, self.window.scatter.view_range(), self.window.theme
+            session.X, shots, dims, labels, self.controller.plot.view_range(), self._theme()
         )
         if image.save(self._snapshot_path, "PNG"):
-            self.window.statusBar().showMessage(f"Wrote {self._snapshot_path}", 5000)
+            self.reporter.status(f"Wrote {self._snapshot_path}", 5000)
         else:
-            self.window.show_error(f"cannot write {self._snapshot_path}")
+            self.reporter.error(f"cannot write {self._snapshot_path}")
 
     # ============================================================== animation
     def export_animation(
@@ -259,7 +287,7 @@ class FileActions(QtCore.QObject):
         if session is None or (self.recorder is not None and self.recorder.running):
             return None
         if settings is None:
-            dialog = AnimationDialog(len(session.history), self._last_directory(), self.window)
+            dialog = AnimationDialog(len(session.history), self._last_directory(), self._parent)
             if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
                 return None
             settings, entry_range = dialog.settings(), dialog.entry_range()
@@ -273,17 +301,17 @@ class FileActions(QtCore.QObject):
                 session,
                 states,
                 settings,
-                self.window.controller.dims,
-                self.window.theme,
-                self.window.controller.plot.view_range(),
+                self.controller.dims,
+                self._theme(),
+                self.controller.plot.view_range(),
                 self,
             )
         except (GMMViewerError, IndexError) as error:
-            self.window.show_error(str(error))
+            self.reporter.error(str(error))
             return None
         total = 0 if entry_range is None else abs(entry_range[1] - entry_range[0]) + 1
         self.progress = open_progress(
-            self.window, "Export animation", "Recording...", total, self._cancel_recording
+            self._parent, "Export animation", "Recording...", total, self._cancel_recording
         )
         recorder.progressed.connect(self._on_frame)
         recorder.finished.connect(self._on_recorded)
@@ -300,11 +328,11 @@ class FileActions(QtCore.QObject):
 
     def _on_recorded(self, summary: str) -> None:
         self._close_progress()
-        self.window.statusBar().showMessage(summary, 8000)
+        self.reporter.status(summary, 8000)
 
     def _on_record_failed(self, message: str) -> None:
         self._close_progress()
-        self.window.show_error(message)
+        self.reporter.error(message)
 
     def _cancel_recording(self) -> None:
         if self.recorder is not None:
@@ -316,15 +344,18 @@ class FileActions(QtCore.QObject):
         self.progress = None
 
     # ================================================================ dialogs
+    def _theme(self) -> Theme:
+        return Theme.named(self.view_state.theme)
+
     def _last_directory(self) -> str:
-        return str(self.window.settings.value("files/last_directory", str(Path.home())))
+        return str(self.settings.value("files/last_directory", str(Path.home())))
 
     def _remember_directory(self, path: str) -> None:
-        self.window.settings.setValue("files/last_directory", str(Path(path).resolve().parent))
+        self.settings.setValue("files/last_directory", str(Path(path).resolve().parent))
 
     def _open_path(self, title: str, filters: str) -> str:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self.window, title, self._last_directory(), filters
+            self._parent, title, self._last_directory(), filters
         )
         if path:
             self._remember_directory(path)
@@ -332,7 +363,7 @@ class FileActions(QtCore.QObject):
 
     def _save_path(self, title: str, default_name: str, filters: str) -> str:
         suggested = str(Path(self._last_directory()) / default_name)
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, title, suggested, filters)
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self._parent, title, suggested, filters)
         if path:
             self._remember_directory(path)
         return path

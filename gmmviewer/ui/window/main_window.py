@@ -1,27 +1,19 @@
-"""The main window: layout, the wiring of actions to slots, style and persisted settings.
+"""The main window: layout, and the wiring of actions to the controller.
 
-The window owns the views, the :class:`~gmmviewer.ui.window.controller.Controller` (session to
-views), the :class:`~gmmviewer.ui.window.analysis.AnalysisController` (inspector, comparisons,
-restarts, model selection) and :class:`~gmmviewer.ui.window.file_actions.FileActions` (files).
-Every button, menu entry and shortcut is one ``QAction`` from :mod:`gmmviewer.ui.window.actions`,
-connected in :meth:`MainWindow._connect_actions`.
+Behaviour lives elsewhere: the :class:`~gmmviewer.ui.window.controller.Controller` owns
+the session (stepping, running, editing, navigation, loading, unsaved changes);
+:class:`~gmmviewer.ui.window.teaching.TeachingTools` the inspector, comparisons, restarts
+and model selection; :class:`~gmmviewer.ui.window.file_actions.FileActions` the files.
+What the window shows is a :class:`~gmmviewer.ui.window.view_state.ViewState`, loaded from
+and saved to QSettings. Every button, menu entry and shortcut is one ``QAction`` from
+:mod:`gmmviewer.ui.window.actions`, connected in :meth:`MainWindow._connect_actions`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer import __version__
-from gmmviewer.core.data.dataset import Dataset
-from gmmviewer.core.data.synthetic import make_preset
-from gmmviewer.core.em.objective import DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL
-from gmmviewer.core.errors import GMMViewerError
-from gmmviewer.core.session.em_session import EMSession
-from gmmviewer.ui.dialogs.model_selection_dialog import ModelSelectionDialog
-from gmmviewer.ui.dialogs.progress import close_progress, open_progress
 from gmmviewer.ui.dialogs.shortcut_sheet import ShortcutSheet
 from gmmviewer.ui.panels.column_chooser import ColumnChooser
 from gmmviewer.ui.panels.compare_panel import ComparePanel
@@ -31,31 +23,36 @@ from gmmviewer.ui.views.histogram_view import HistogramView
 from gmmviewer.ui.views.nll_view import NllView
 from gmmviewer.ui.views.scatter_view import ScatterView
 from gmmviewer.ui.views.status_view import StatusView
-from gmmviewer.ui.views.theme import Theme, apply_to_application
-from gmmviewer.ui.window.actions import build_menus, create_actions
-from gmmviewer.ui.window.analysis import AnalysisController
-from gmmviewer.ui.window.controller import DEFAULT_SPEED, Controller, Views
+from gmmviewer.ui.views.theme import Theme, apply_to_application, scale_application_font
+from gmmviewer.ui.window.actions import CommittedBoxKeys, build_menus, create_actions
+from gmmviewer.ui.window.context_menu import build_context_menu
+from gmmviewer.ui.window.controller import Controller, Views
 from gmmviewer.ui.window.file_actions import FileActions
-
-#: The built-in demo: the classic lecture mixture, fixed seeds, ready for the first Step.
-DEMO_PRESET = "lecture"
-DEMO_SAMPLES = 600
-DEMO_DATA_SEED = 0
-DEMO_INIT = "random-means"
-DEMO_INIT_SEED = 0
-
-#: Settings of the first session, before there is one to take them from.
-NEW_SESSION = {
-    "covariance_type": "full",
-    "init": "kmeans",
-    "seed": 0,
-    "tol": DEFAULT_TOL,
-    "max_iter": DEFAULT_MAX_ITER,
-    "reg_covar": DEFAULT_REG_COVAR,
-}
+from gmmviewer.ui.window.reporter import WindowReporter
+from gmmviewer.ui.window.teaching import TeachingTools
+from gmmviewer.ui.window.unsaved import UnsavedChangesPrompt
+from gmmviewer.ui.window.view_state import ViewState
 
 SCALE_STEP = 1.15
-SCALE_RANGE = (0.6, 3.0)
+
+#: The first window's size on a screen with room for it; a smaller screen is filled.
+PREFERRED_SIZE = QtCore.QSize(1280, 840)
+#: What a window manager's frame may add around the window before the real frame is known.
+FRAME_ESTIMATE = QtCore.QMargins(8, 40, 8, 8)
+#: Height of the NLL view in lines of its tick labels: about seven labelled ticks on the
+#: NLL axis, plus the readout above and the iteration axis below.
+NLL_VIEW_LINES = 13
+
+#: Check-box actions that mirror a boolean of the view state.
+TOGGLES = {
+    "contours": "contours",
+    "truth": "truth",
+    "log_nll": "log_nll",
+    "bound": "bound",
+    "kmeans": "kmeans",
+    "equal_aspect": "equal_aspect",
+    "embed_data": "embed_data",
+}
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -64,7 +61,7 @@ class MainWindow(QtWidgets.QMainWindow):
     Parameters
     ----------
     settings : QSettings, optional
-        Where geometry, the last directory and view settings persist (tests pass a
+        Where geometry, the last folder and the view state persist (tests pass a
         temporary one); the application's default settings when None.
     """
 
@@ -77,15 +74,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings = settings if settings is not None else QtCore.QSettings()
         self.setObjectName("main_window")
         self.setWindowTitle("gmmviewer[*]")
-        self.last_error_box: QtWidgets.QMessageBox | None = None
-        self.model_dialog: ModelSelectionDialog | None = None
-        self.progress_dialog: QtWidgets.QProgressDialog | None = None
-        self.context_menu: QtWidgets.QMenu | None = None
-        self.theme = Theme.named(str(self.settings.value("view/theme", "light")))
-        self.scale = _float(self.settings.value("view/scale", 1.0), 1.0)
-        self._base_font_size = QtWidgets.QApplication.font().pointSizeF()
-        self._saved_state: object | None = None
-        self._saved_length = 0
+        self.view_state = ViewState()
+        self.view_state.load(self.settings)
 
         self.actions_by_name = create_actions(self)
         self.scatter = ScatterView()
@@ -100,30 +90,46 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_view = StatusView(self.statusBar())
         self._create_layout()
         self.menus = build_menus(self.menuBar(), self.actions_by_name)
+        self.reporter = WindowReporter(self)
         self.controller = Controller(
             Views(
                 scatter=self.scatter,
+                histogram=self.histogram,
                 nll=self.nll_view,
                 controls=self.controls,
                 status=self.status_view,
                 actions=self.actions_by_name,
-                histogram=self.histogram,
             ),
-            report_error=self.show_error,
+            self.view_state,
+            self.reporter,
             parent=self,
         )
-        self.analysis = AnalysisController(
-            self.controller, self.inspector, self.compare, self.show_error, self
+        self.teaching = TeachingTools(
+            self.controller, self.inspector, self.compare, self.nll_view, self.reporter, self
         )
-        self.files = FileActions(self)
+        self.files = FileActions(self.controller, self.reporter, self.settings, self)
+        self.unsaved_prompt = UnsavedChangesPrompt(
+            self.files.save_session, self.controller.document_name, self
+        )
+        self.controller.confirm_discard = self.unsaved_prompt
         self._connect_actions()
-        self._restore_settings()
+        # Letters, Space and undo/redo reach the actions from a spin box once it has committed.
+        self.box_keys = CommittedBoxKeys(self)
+        self.box_keys.watch(
+            self.findChildren(QtWidgets.QAbstractSpinBox)
+            + [box for box in self.findChildren(QtWidgets.QComboBox) if box.isEditable()]
+        )
+        self._placed: QtCore.QRect | None = None
+        self._fill_screen = False
+        self._restore_geometry()
+        self._show_view_state()
+        self.controller.push_view_state()
         self.apply_style()
 
     # ================================================================ wiring
     def _connect_actions(self) -> None:
         """The one place where actions and view signals meet their slots."""
-        controller, analysis, files = self.controller, self.analysis, self.files
+        controller, teaching, files = self.controller, self.teaching, self.files
         triggered = {
             "e_step": controller.e_step,
             "m_step": controller.m_step,
@@ -132,17 +138,17 @@ class MainWindow(QtWidgets.QMainWindow):
             "back": controller.back,
             "forward": controller.forward,
             "reset": controller.reset,
-            "reinitialize": self.reinitialize_with_new_seed,
-            "first": self._go_first,
-            "last": self._go_last,
-            "restarts": self.run_restarts,
-            "model_selection": self.show_model_selection,
+            "reinitialize": controller.reinitialize_with_new_seed,
+            "first": controller.go_first,
+            "last": controller.go_last,
+            "restarts": teaching.run_restarts,
+            "model_selection": teaching.show_model_selection,
             "open_csv": files.open_csv,
             "open_session": files.open_session,
             "save_session": files.save_session,
             "save_session_as": files.save_session_as,
             "generate": files.generate_data,
-            "demo": self.load_demo,
+            "demo": controller.load_demo,
             "export_params": files.export_parameters,
             "export_plot": files.export_plot,
             "export_nll": files.export_nll_history,
@@ -157,31 +163,58 @@ class MainWindow(QtWidgets.QMainWindow):
             "shortcuts": self.show_shortcuts,
             "about": self.show_about,
         }
-        toggled = {
-            "contours": controller.set_contours_visible,
-            "truth": controller.set_truth_visible,
-            "log_nll": self.nll_view.set_log_scale,
-            "bound": self.nll_view.show_bound,
-            "kmeans": self._set_kmeans,
-            "full_screen": self._set_full_screen,
-            "equal_aspect": self.scatter.set_equal_aspect,
-            "dark_theme": self._set_dark_theme,
-        }
         for name, slot in triggered.items():
             # Actions pass "checked" to their slots; the file dialogs must not read it as a path.
             self.actions_by_name[name].triggered.connect(_without_arguments(slot))
-        for name, slot in toggled.items():
-            self.actions_by_name[name].toggled.connect(slot)
+        for name in TOGGLES:
+            self.actions_by_name[name].toggled.connect(self._on_toggle)
+        self.actions_by_name["full_screen"].toggled.connect(self._set_full_screen)
+        self.actions_by_name["dark_theme"].toggled.connect(self._set_dark_theme)
         controller.session_replaced.connect(self._on_session_replaced)
-        controller.refreshed.connect(self._update_modified)
-        controller.dims_changed.connect(self._on_dims_changed)
-        analysis.work_started.connect(self._on_work_started)
-        analysis.work_progressed.connect(self._on_work_progressed)
-        analysis.work_finished.connect(self._on_work_finished)
-        controller.point_clicked.connect(self._on_point_clicked)
-        self.column_chooser.dims_chosen.connect(controller.set_dims)
+        controller.modified_changed.connect(self._update_title)
+        self.view_state.changed.connect(self._on_view_state_changed)
+        self.column_chooser.dims_chosen.connect(self._choose_dims)
         for plot in (self.scatter, self.histogram):
             plot.context_requested.connect(self._on_context_requested)
+
+    def _on_toggle(self, checked: bool) -> None:
+        names = {action: name for name, action in self.actions_by_name.items()}
+        name = names.get(self.sender())
+        if name in TOGGLES:
+            self.view_state.update(**{TOGGLES[name]: checked})
+
+    def _on_view_state_changed(self, name: str) -> None:
+        self._show_view_state()
+        if name in ("theme", "scale"):
+            self.apply_style()
+        elif name == "inspected" and self.view_state.inspected is not None:
+            self.controls.show_tab(self.inspector)
+        elif name == "kmeans" and self.view_state.kmeans:
+            self.controls.show_tab(self.compare)
+        elif name == "dims":
+            session = self.controller.session
+            if session is not None:
+                self.column_chooser.show_columns(session.dataset.columns, self.view_state.dims)
+                self.plot_stack.setCurrentWidget(self.controller.plot)
+                self._choose_aspect()
+
+    def _show_view_state(self) -> None:
+        """Check the actions as the view state says, without reporting it back."""
+        state = self.view_state
+        values = {name: getattr(state, field) for name, field in TOGGLES.items()}
+        values["dark_theme"] = state.theme == "dark"
+        for name, value in values.items():
+            action = self.actions_by_name[name]
+            if action.isChecked() != value:
+                with QtCore.QSignalBlocker(action):
+                    action.setChecked(value)
+
+    def _choose_dims(self, dims: tuple[int, ...]) -> None:
+        session = self.controller.session
+        if session is None or not all(0 <= d < session.n_features for d in dims):
+            return
+        if len(set(dims)) == len(dims):
+            self.view_state.update(dims=dims)
 
     # ================================================================= layout
     def _create_layout(self) -> None:
@@ -202,75 +235,54 @@ class MainWindow(QtWidgets.QMainWindow):
         plots.setStretchFactor(0, 3)
         plots.setStretchFactor(1, 1)
         plots.setSizes([560, 210])
-        side = QtWidgets.QScrollArea()
-        side.setObjectName("side_panel")
-        side.setWidgetResizable(True)
-        side.setWidget(self.controls)
-        side.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        side.setMinimumWidth(280)
+        # The NLL view keeps room for its ticks (apply_style sets its minimum height).
+        plots.setCollapsible(1, False)
+        # The side panel scrolls up and down, never sideways: it is as wide as its widest
+        # control needs (see _fit_side_panel), and the plots give way.
+        self.side_panel = QtWidgets.QScrollArea()
+        self.side_panel.setObjectName("side_panel")
+        self.side_panel.setWidgetResizable(True)
+        self.side_panel.setWidget(self.controls)
+        self.side_panel.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.controls.installEventFilter(self)
         main = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         main.setObjectName("main_splitter")
         main.addWidget(plots)
-        main.addWidget(side)
+        main.addWidget(self.side_panel)
         main.setStretchFactor(0, 1)
         main.setStretchFactor(1, 0)
+        main.setCollapsible(1, False)
         main.setSizes([900, 320])
         self.setCentralWidget(main)
-        self.resize(1280, 840)
+        self._fit_side_panel()
 
-    # =================================================================== data
-    def load_dataset(
-        self,
-        dataset: Dataset,
-        n_components: int | None = None,
-        init: str | None = None,
-        seed: int | None = None,
-        covariance_type: str | None = None,
-    ) -> bool:
-        """Start a new session on ``dataset``; on failure the current session stays.
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        if watched is self.controls and event.type() == QtCore.QEvent.Type.LayoutRequest:
+            self._fit_side_panel()
+        return super().eventFilter(watched, event)
 
-        Unset choices keep the current session's (K, covariance type, initialisation,
-        seed, stopping rule).
-        """
-        current = self.controller.session
-        settings = current.fit_settings() if current is not None else dict(NEW_SESSION)
-        chosen = {"covariance_type": covariance_type, "init": init, "seed": seed}
-        settings.update({key: value for key, value in chosen.items() if value is not None})
-        k = n_components or (current.n_components if current is not None else 3)
-        try:
-            session = EMSession(dataset, k, **settings)
-        except GMMViewerError as error:
-            self.show_error(str(error))
-            return False
-        self.show_session(session)
-        self.files.session_path = ""
-        return True
-
-    def show_session(self, session: EMSession, view: dict[str, Any] | None = None) -> None:
-        """Show a session (new or opened), with the view settings saved with it."""
-        view = view or {}
-        dims = tuple(int(d) for d in view.get("dims", ())) or None
-        self.controller.set_session(session, dims)
-        if "theme" in view:
-            self.theme = Theme.named(str(view["theme"]))
-            self.apply_style()
-        self.mark_saved()
-
-    def load_demo(self) -> bool:
-        """The built-in lecture demo: 600 points, K = 3, a fixed reproducible start."""
-        dataset = make_preset(DEMO_PRESET, n_samples=DEMO_SAMPLES, seed=DEMO_DATA_SEED)
-        return self.load_dataset(
-            dataset, n_components=3, init=DEMO_INIT, seed=DEMO_INIT_SEED, covariance_type="full"
+    def _fit_side_panel(self) -> None:
+        """Make the side panel as wide as its controls need (at most half the screen)."""
+        side = self.side_panel
+        needed = (
+            self.controls.minimumSizeHint().width()
+            + side.verticalScrollBar().sizeHint().width()
+            + 2 * side.frameWidth()
         )
+        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        if screen is not None:
+            needed = min(needed, screen.availableGeometry().width() // 2)
+        if side.minimumWidth() != needed:
+            side.setMinimumWidth(needed)
 
+    # ================================================================ session
     def _on_session_replaced(self) -> None:
         session = self.controller.session
         assert session is not None
         self.plot_stack.setCurrentWidget(self.controller.plot)
-        self.column_chooser.show_columns(session.dataset.columns, self.controller.dims)
+        self.column_chooser.show_columns(session.dataset.columns, self.view_state.dims)
         self.actions_by_name["truth"].setEnabled(session.dataset.truth is not None)
-        two_columns = len(self.controller.dims) == 2
-        self.actions_by_name["contours"].setEnabled(two_columns)
+        two_columns = len(self.view_state.dims) == 2
         self.actions_by_name["snapshots"].setEnabled(two_columns)
         self.actions_by_name["equal_aspect"].setEnabled(two_columns)
         self._choose_aspect()
@@ -278,79 +290,26 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _choose_aspect(self) -> None:
         """Equal axis scales unless the shown columns' ranges are far apart (then say so)."""
-        if len(self.controller.dims) != 2:
+        if len(self.view_state.dims) != 2:
             return
         comparable = self.scatter.ranges_comparable()
-        action = self.actions_by_name["equal_aspect"]
-        if action.isChecked() != comparable:
-            action.setChecked(comparable)
+        self.view_state.update(equal_aspect=comparable)
         if not comparable:
-            self.statusBar().showMessage(
+            self.reporter.status(
                 "The columns' ranges differ a lot, so the axes have their own scales "
                 "(View > Equal axis scales)",
                 10000,
             )
 
-    def _on_dims_changed(self) -> None:
-        session = self.controller.session
-        if session is not None:
-            self.column_chooser.show_columns(session.dataset.columns, self.controller.dims)
-            self._choose_aspect()
-            self.analysis.refresh()
-
-    # ================================================================ title
-    def mark_saved(self) -> None:
-        """The session on screen is what was last saved or opened."""
-        session = self.controller.session
-        self._saved_state = session.state if session is not None else None
-        self._saved_length = len(session.history) if session is not None else 0
-        self._update_modified()
+    def _update_title(self, *_: object) -> None:
+        self.setWindowModified(self.controller.modified)
+        name = self.controller.document_name()
+        self.setWindowTitle(f"{name}[*] — gmmviewer" if name else "gmmviewer[*]")
 
     @property
-    def modified(self) -> bool:
-        """True when the session changed since it was opened, created or saved."""
-        session = self.controller.session
-        if session is None:
-            return False
-        return session.state is not self._saved_state or len(session.history) != self._saved_length
-
-    def _update_modified(self) -> None:
-        self.setWindowModified(self.modified)
-        self._update_title()
-
-    def _update_title(self) -> None:
-        session = self.controller.session
-        if session is None:
-            return
-        if self.files.session_path:
-            name = QtCore.QFileInfo(self.files.session_path).fileName()
-        else:
-            source = session.dataset.source or "data"
-            name = source if source.startswith("preset:") else QtCore.QFileInfo(source).fileName()
-        self.setWindowTitle(f"gmmviewer - {name}[*]")
-
-    def view_settings(self) -> dict[str, Any]:
-        """What a saved session remembers of the view."""
-        return {"dims": list(self.controller.dims), "theme": self.theme.name}
-
-    # ================================================================ errors
-    def show_error(self, message: str) -> None:
-        """Tell the user what went wrong in one line (a non-blocking message box)."""
-        box = QtWidgets.QMessageBox(
-            QtWidgets.QMessageBox.Icon.Warning,
-            "gmmviewer",
-            message,
-            QtWidgets.QMessageBox.StandardButton.Ok,
-            self,
-        )
-        box.setObjectName("error_box")
-        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.last_error_box = box
-        box.finished.connect(self._forget_error_box)
-        box.open()
-
-    def _forget_error_box(self) -> None:
-        self.last_error_box = None
+    def last_error_box(self) -> QtWidgets.QMessageBox | None:
+        """The error message box on screen, if any."""
+        return self.reporter.last_error_box
 
     # ========================================================== plot editing
     def _on_context_requested(
@@ -362,36 +321,16 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def build_context_menu(self, x: float, y: float, component: int) -> QtWidgets.QMenu | None:
         """The right-click menu at data (x, y), on component ``component`` (-1: none)."""
-        session = self.controller.session
-        if session is None or not self.controller.idle:
-            return None
-        menu = QtWidgets.QMenu(self)
-        menu.setObjectName("plot_context_menu")
-        if component >= 0:
-            remove = menu.addAction(f"Remove component {component + 1}")
-            remove.setObjectName("remove_component")
-            remove.setEnabled(session.n_components > 1)
-            remove.setData(component)
-            remove.triggered.connect(self._remove_from_menu)
-        add = menu.addAction("Add component here")
-        add.setObjectName("add_component")
-        add.setData((x, y))
-        add.setEnabled(session.n_components < session.n_samples)
-        add.triggered.connect(self._add_from_menu)
-        self.context_menu = menu
-        return menu
-
-    def _remove_from_menu(self) -> None:
-        action = self.sender()
-        self.controller.remove_component(int(action.data()))
-
-    def _add_from_menu(self) -> None:
-        x, y = self.sender().data()
-        self.controller.add_component_at(float(x), float(y))
+        self.context_menu = build_context_menu(self.controller, self, x, y, component)
+        return self.context_menu
 
     # ================================================================ view
+    def _clear_point(self) -> None:
+        self.view_state.update(inspected=None)
+
     def _fit_view(self) -> None:
         self.controller.plot.fit_view()
+        self.nll_view.fit_view()
 
     def _set_full_screen(self, full: bool) -> None:
         if full:
@@ -400,41 +339,42 @@ class MainWindow(QtWidgets.QMainWindow):
             self.showNormal()
 
     def _set_dark_theme(self, dark: bool) -> None:
-        self.theme = Theme.dark() if dark else Theme.light()
-        self.apply_style()
+        self.view_state.update(theme="dark" if dark else "light")
 
     def bigger(self) -> None:
         """Ctrl++: scale fonts, points and lines up (for a projector)."""
-        self.set_scale(self.scale * SCALE_STEP)
+        self.view_state.update(scale=self.view_state.scale * SCALE_STEP)
 
     def smaller(self) -> None:
         """Ctrl+-: scale fonts, points and lines down."""
-        self.set_scale(self.scale / SCALE_STEP)
+        self.view_state.update(scale=self.view_state.scale / SCALE_STEP)
 
     def normal_size(self) -> None:
         """Ctrl+0: the normal size."""
-        self.set_scale(1.0)
+        self.view_state.update(scale=1.0)
 
-    def set_scale(self, scale: float) -> None:
-        """Set the size factor of fonts, points and lines."""
-        self.scale = float(np.clip(scale, *SCALE_RANGE))
-        self.apply_style()
+    @property
+    def theme(self) -> Theme:
+        """The theme in use."""
+        return Theme.named(self.view_state.theme)
 
     def apply_style(self) -> None:
         """Apply the theme and size factor to the widgets and every plot together."""
+        theme, scale = self.theme, self.view_state.scale
         app = QtWidgets.QApplication.instance()
         if app is not None:
             # The window takes the palette at once; the application's reaches dialogs.
-            self.setPalette(apply_to_application(self.theme, app))
-        font = QtGui.QFont(self.font())
-        font.setPointSizeF(self._base_font_size * self.scale)
-        self.setFont(font)
+            self.setPalette(apply_to_application(theme, app))
+            # Menus, tool tips and dialogs are windows of their own: they grow with the
+            # application's font; the window takes it at once.
+            self.setFont(scale_application_font(app, scale))
         for view in (self.scatter, self.histogram, self.nll_view, self.inspector):
-            view.apply_style(self.theme, self.scale)
-        for button in self.controls.buttons.values():
-            button.setMinimumHeight(int(34 * self.scale))
-        with QtCore.QSignalBlocker(self.actions_by_name["dark_theme"]):
-            self.actions_by_name["dark_theme"].setChecked(self.theme.name == "dark")
+            view.apply_style(theme, scale)
+        self.controls.apply_scale(scale)
+        tick_font = self.nll_view.plot_item.getAxis("left").style.get("tickFont")
+        lines = QtGui.QFontMetrics(tick_font or self.font()).height()
+        self.nll_view.setMinimumHeight(NLL_VIEW_LINES * lines)
+        self._fit_side_panel()
         self.controller.redraw()
 
     def show_shortcuts(self) -> None:
@@ -450,122 +390,71 @@ class MainWindow(QtWidgets.QMainWindow):
             "mixture model, one half-step at a time.",
         )
 
-    # =============================================================== lessons
-    def reinitialize_with_new_seed(self) -> None:
-        """Re-initialise button: a new seed each press shows how much the start matters."""
-        session = self.controller.session
-        if session is not None:
-            self.controller.reinitialize(seed=(session.seed or 0) + 1)
-
-    def _set_kmeans(self, visible: bool) -> None:
-        self.analysis.set_kmeans_visible(visible)
-        if visible:
-            self.controls.show_tab(self.compare)
-
-    def _on_point_clicked(self, index: int) -> None:
-        if index >= 0:
-            self.controls.show_tab(self.inspector)
-
-    def _clear_point(self) -> None:
-        self.analysis.inspect_point(-1)
-
-    def _go_first(self) -> None:
-        curve = self.nll_view.curve
-        if curve is not None:
-            self.controller.go_to(int(curve.history_indices[0]))
-
-    def _go_last(self) -> None:
-        curve = self.nll_view.curve
-        if curve is not None:
-            self.controller.go_to(int(curve.history_indices[-1]))
-
-    def run_restarts(self, n_restarts: int | None = None) -> bool:
-        """EM > Restarts: ask how many, then fit them in the background."""
-        if n_restarts is None:
-            value, ok = QtWidgets.QInputDialog.getInt(
-                self,
-                "Restarts",
-                "Number of runs, each from its own seed (the best is kept):",
-                10,
-                2,
-                200,
-            )
-            if not ok:
-                return False
-            n_restarts = value
-        return self.analysis.run_restarts(n_restarts)
-
-    def _on_work_started(self, what: str, total: int) -> None:
-        self.progress_dialog = open_progress(
-            self, what, f"{what}: 0 of {total}", total, self.analysis.cancel_long_work
-        )
-
-    def _on_work_progressed(self, done: int, text: str) -> None:
-        dialog = self.progress_dialog
-        if dialog is not None:
-            dialog.setValue(done)
-            dialog.setLabelText(f"{dialog.windowTitle()}: {done} of {dialog.maximum()} ({text})")
-
-    def _on_work_finished(self, text: str) -> None:
-        close_progress(self.progress_dialog)
-        self.progress_dialog = None
-        self.statusBar().showMessage(text, 15000)
-
-    def show_model_selection(self) -> ModelSelectionDialog | None:
-        """EM > Model selection: a non-modal dialog on the current data."""
-        session = self.controller.session
-        if session is None:
-            return None
-        if self.model_dialog is not None:
-            self.model_dialog.close()
-            self.model_dialog.deleteLater()
-        dialog = ModelSelectionDialog(session, self)
-        dialog.model_chosen.connect(self.analysis.use_model)
-        dialog.show()
-        self.model_dialog = dialog
-        return dialog
-
     # ================================================================ settings
-    def _restore_settings(self) -> None:
+    def _restore_geometry(self) -> None:
+        """The saved geometry clamped onto the screen; else a size that fits the screen."""
         geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        self.actions_by_name["equal_aspect"].setChecked(True)
-        for name, key, default in [
-            ("contours", "view/contours", False),
-            ("truth", "view/truth", False),
-            ("log_nll", "view/log_nll", False),
-            ("bound", "view/bound", False),
-            ("embed_data", "files/embed_data", True),
-        ]:
-            self.actions_by_name[name].setChecked(_bool(self.settings.value(key, default)))
-        # Unchanged check states emit nothing, so the controller is told explicitly.
-        self.controller.set_truth_visible(self.actions_by_name["truth"].isChecked())
-        self.controller.set_contours_visible(self.actions_by_name["contours"].isChecked())
-        self.controller.set_speed(_float(self.settings.value("run/speed", DEFAULT_SPEED), 4.0))
+        restored = (
+            isinstance(geometry, QtCore.QByteArray)
+            and not geometry.isEmpty()
+            and self.restoreGeometry(geometry)
+        )
+        if restored and (self.isMaximized() or self.isFullScreen()):
+            return
+        available = self._available_geometry()
+        room = available.marginsRemoved(FRAME_ESTIMATE).size()
+        # A screen smaller than the preferred size (a projector at 1280x720) is filled.
+        self._fill_screen = not restored and room.expandedTo(PREFERRED_SIZE) != room
+        if restored:
+            frame = _clamped(self.geometry().marginsAdded(FRAME_ESTIMATE), available)
+        elif self._fill_screen:
+            frame = available
+        else:
+            frame = QtCore.QRect(QtCore.QPoint(0, 0), PREFERRED_SIZE.grownBy(FRAME_ESTIMATE))
+            frame.moveCenter(available.center())
+        self.setGeometry(frame.marginsRemoved(FRAME_ESTIMATE))
+        self._placed = self.geometry()
+
+    def _available_geometry(self) -> QtCore.QRect:
+        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        return screen.availableGeometry()
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._placed is not None and self._placed == self.geometry():
+            self._fit_frame_onto_screen()
+        self._placed = None
+
+    def _fit_frame_onto_screen(self) -> None:
+        """Redo the first placement, made with an estimate of the frame, with the real one."""
+        frame, inside = self.frameGeometry(), self.geometry()
+        margins = QtCore.QMargins(
+            inside.left() - frame.left(),
+            inside.top() - frame.top(),
+            frame.right() - inside.right(),
+            frame.bottom() - inside.bottom(),
+        )
+        available = self._available_geometry()
+        wanted = available if self._fill_screen else _clamped(frame, available)
+        self.setGeometry(wanted.marginsRemoved(margins))
+        if self._fill_screen and margins.isNull():
+            # A window manager frames a window only once it is mapped, so no frame may be
+            # known yet: ask it to maximise. Without one the geometry above fills the screen.
+            self.setWindowState(self.windowState() | QtCore.Qt.WindowState.WindowMaximized)
 
     def save_settings(self) -> None:
-        """Persist geometry, the last directory and view settings."""
+        """Persist geometry and the view state."""
         self.settings.setValue("window/geometry", self.saveGeometry())
-        for name, key in [
-            ("contours", "view/contours"),
-            ("truth", "view/truth"),
-            ("log_nll", "view/log_nll"),
-            ("bound", "view/bound"),
-            ("embed_data", "files/embed_data"),
-        ]:
-            self.settings.setValue(key, self.actions_by_name[name].isChecked())
-        self.settings.setValue("view/scale", self.scale)
-        self.settings.setValue("view/theme", self.theme.name)
-        self.settings.setValue("run/speed", self.controller.speed)
+        self.view_state.save(self.settings)
         self.settings.sync()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.controller.may_replace_session():
+            event.ignore()  # Cancel: the window and its session stay
+            return
         self.save_settings()
-        if self.model_dialog is not None:
-            self.model_dialog.close()
         self.files.shutdown()
-        self.analysis.shutdown()
+        self.teaching.shutdown()
         self.controller.shutdown()
         super().closeEvent(event)
 
@@ -579,14 +468,9 @@ def _without_arguments(slot):  # noqa: ANN001, ANN202 - wraps any zero-argument 
     return call
 
 
-def _bool(value: object) -> bool:
-    if isinstance(value, str):
-        return value.lower() in ("true", "1", "yes")
-    return bool(value)
-
-
-def _float(value: object, default: float) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return default
+def _clamped(frame: QtCore.QRect, available: QtCore.QRect) -> QtCore.QRect:
+    """``frame`` made no larger than ``available`` and moved inside it."""
+    rect = QtCore.QRect(frame.topLeft(), frame.size().boundedTo(available.size()))
+    rect.moveLeft(min(max(rect.left(), available.left()), available.right() + 1 - rect.width()))
+    rect.moveTop(min(max(rect.top(), available.top()), available.bottom() + 1 - rect.height()))
+    return rect

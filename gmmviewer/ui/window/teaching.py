@@ -1,18 +1,18 @@
 """The teaching tools around a session: point inspector, ground truth, k-means beside EM,
 restarts and model selection.
 
-:class:`AnalysisController` listens to the main :class:`~gmmviewer.ui.window.controller.Controller`
-(``refreshed``, ``session_replaced``) and pushes into the inspector, the Compare tab and the
-plot's k-means overlay. Long work runs on worker threads through
-:class:`~gmmviewer.ui.window.background.BackgroundJob`.
+:class:`TeachingTools` listens to the :class:`~gmmviewer.ui.window.controller.Controller`
+(``refreshed``) and the view state (the inspected point, k-means on or off), and pushes
+into the inspector, the Compare tab, the NLL view's restart curves and the plot's k-means
+overlay. Its collaborators are narrow: the controller, those views, a reporter and a
+parent widget for its dialogs; never the window. Long work runs on worker threads
+through :class:`~gmmviewer.ui.window.background.BackgroundJob`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from gmmviewer.core.analysis.comparison import (
     adjusted_rand_index,
@@ -23,11 +23,15 @@ from gmmviewer.core.analysis.model_selection import ModelScore
 from gmmviewer.core.analysis.restarts import RestartRun, best_run, run_restarts
 from gmmviewer.core.em.estep import explain_point
 from gmmviewer.core.em.kmeans import KMeansResult, kmeans
+from gmmviewer.ui.dialogs.model_selection_dialog import ModelSelectionDialog
+from gmmviewer.ui.dialogs.progress import close_progress, open_progress
 from gmmviewer.ui.panels.compare_panel import ComparePanel
 from gmmviewer.ui.panels.inspector import PointInspector
 from gmmviewer.ui.views.colours import NEUTRAL_GREY, component_colours
+from gmmviewer.ui.views.nll_view import NllView
 from gmmviewer.ui.window.background import BackgroundJob
 from gmmviewer.ui.window.controller import Controller
+from gmmviewer.ui.window.reporter import Reporter
 
 #: N x K above which k-means runs on a worker thread.
 ASYNC_KMEANS_WORK = 200_000
@@ -38,13 +42,21 @@ KMEANS_EXPLANATION = (
 )
 
 
-class AnalysisController(QtCore.QObject):
+class TeachingTools(QtCore.QObject):
     """Inspector, comparisons, restarts and model selection for the controller's session.
+
+    Parameters
+    ----------
+    controller : Controller
+    inspector, compare, nll : the Inspect tab, the Compare tab and the NLL view
+    reporter : Reporter
+    dialog_parent : QWidget
+        Parent of the restart count question, the progress dialog and model selection.
 
     Signals
     -------
     work_started(str, int), work_progressed(int, str), work_finished(str)
-        Progress of restarts, for a progress dialog.
+        Progress of restarts.
     """
 
     work_started = QtCore.Signal(str, int)
@@ -56,31 +68,60 @@ class AnalysisController(QtCore.QObject):
         controller: Controller,
         inspector: PointInspector,
         compare: ComparePanel,
-        report_error: Callable[[str], None],
-        parent: QtCore.QObject | None = None,
+        nll: NllView,
+        reporter: Reporter,
+        dialog_parent: QtWidgets.QWidget,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(controller)
         self.controller = controller
+        self.view_state = controller.view_state
         self.inspector = inspector
         self.compare = compare
-        self._report_error = report_error
-        self.inspected: int | None = None
-        self.show_kmeans = False
+        self.nll = nll
+        self.reporter = reporter
+        self._dialog_parent = dialog_parent
+        self.model_dialog: ModelSelectionDialog | None = None
+        self.progress_dialog: QtWidgets.QProgressDialog | None = None
         self._kmeans: KMeansResult | None = None
         self._kmeans_key: object | None = None
         self._comparison_key: object | None = None
         self.restart_runs: list[RestartRun] = []
         self._restart_total = 0
+        # (K, covariance type) the restart curves belong to: another model clears them.
+        self._restart_model: tuple[int, str] | None = None
         self.kmeans_job = BackgroundJob(self)
         self.kmeans_job.progressed.connect(self._on_kmeans_result)
-        self.kmeans_job.failed.connect(self._report_error)
+        self.kmeans_job.failed.connect(self.reporter.error)
         self.restart_job = BackgroundJob(self)
         self.restart_job.progressed.connect(self._on_restart_run)
         self.restart_job.finished.connect(self._on_restarts_finished)
-        self.restart_job.failed.connect(self._report_error)
+        self.restart_job.failed.connect(self.reporter.error)
+        self.work_started.connect(self._open_progress)
+        self.work_progressed.connect(self._show_progress)
+        self.work_finished.connect(self._close_progress)
         self._session_seen: object | None = None
         controller.refreshed.connect(self.refresh)
-        controller.point_clicked.connect(self.inspect_point)
+        self.view_state.changed.connect(self._on_view_state_changed)
+
+    @property
+    def inspected(self) -> int | None:
+        """The data point the inspector shows."""
+        return self.view_state.inspected
+
+    @property
+    def show_kmeans(self) -> bool:
+        """True while k-means is drawn beside EM."""
+        return self.view_state.kmeans
+
+    def _on_view_state_changed(self, name: str) -> None:
+        if self.session is None:
+            return
+        if name == "inspected":
+            self._refresh_inspector()
+        elif name == "kmeans":
+            self._set_kmeans_visible(self.view_state.kmeans)
+        elif name == "dims":
+            self.refresh()
 
     @property
     def session(self):  # noqa: ANN201 - EMSession | None
@@ -88,10 +129,12 @@ class AnalysisController(QtCore.QObject):
         return self.controller.session
 
     def _forget_previous_session(self) -> None:
-        self.inspected = None
         self._kmeans, self._kmeans_key, self._comparison_key = None, None, None
         self.restart_runs = []
-        self.controller.views.nll.show_restarts([])
+        self._restart_model = None
+        self.nll.show_restarts([])
+        if self.model_dialog is not None:
+            self.model_dialog.close()
 
     def refresh(self) -> None:
         """Bring the inspector, the Compare tab and the k-means overlay up to date."""
@@ -101,13 +144,22 @@ class AnalysisController(QtCore.QObject):
             # A new data set: what was inspected or computed belongs to the old one.
             self._session_seen = self.session
             self._forget_previous_session()
+        if self._restart_model is not None and self._restart_model != self._model():
+            self.restart_runs = []
+            self._restart_model = None
+            self.nll.show_restarts([])
         self._refresh_inspector()
         self._refresh_comparison()
         if self.show_kmeans:
             self._update_kmeans()
 
+    def _model(self) -> tuple[int, str]:
+        return self.session.n_components, self.session.params.covariance_type
+
     def shutdown(self) -> None:
         """Stop long work and wait for it (before the window closes)."""
+        if self.model_dialog is not None:
+            self.model_dialog.close()
         self.restart_job.cancel()
         self.kmeans_job.cancel()
         self.restart_job.wait()
@@ -116,8 +168,7 @@ class AnalysisController(QtCore.QObject):
     # ================================================================= inspector
     def inspect_point(self, index: int) -> None:
         """Show one data point in the inspector (-1 clears the selection)."""
-        self.inspected = None if index < 0 else int(index)
-        self._refresh_inspector()
+        self.view_state.update(inspected=index)
 
     def _refresh_inspector(self) -> None:
         session, plot = self.session, self.controller.plot
@@ -163,9 +214,8 @@ class AnalysisController(QtCore.QObject):
         self.compare.show_truth(comparison, session.nll, self.controller.truth_nll)
 
     # ==================================================================== k-means
-    def set_kmeans_visible(self, visible: bool) -> None:
+    def _set_kmeans_visible(self, visible: bool) -> None:
         """k-means with the same K over the EM result, on or off."""
-        self.show_kmeans = visible
         if not visible:
             self.controller.plot.show_kmeans(None)
             self.compare.show_kmeans(KMEANS_EXPLANATION)
@@ -233,8 +283,21 @@ class AnalysisController(QtCore.QObject):
         self.compare.show_kmeans(text)
 
     # =================================================================== restarts
-    def run_restarts(self, n_restarts: int) -> bool:
-        """Fit from ``n_restarts`` seeds in the background; keep the best (as ``n_init``)."""
+    def run_restarts(self, n_restarts: int | None = None) -> bool:
+        """EM > Restarts: fit from ``n_restarts`` seeds in the background (asked when None)
+        and keep the best, as scikit-learn's ``n_init`` does."""
+        if n_restarts is None:
+            value, ok = QtWidgets.QInputDialog.getInt(
+                self._dialog_parent,
+                "Restarts",
+                "Number of runs, each from its own seed (the best is kept):",
+                10,
+                2,
+                200,
+            )
+            if not ok:
+                return False
+            n_restarts = value
         session = self.session
         if session is None or self.restart_job.running or not self.controller.idle:
             return False
@@ -245,7 +308,8 @@ class AnalysisController(QtCore.QObject):
         del settings["seed"]  # each restart brings its own
         self.restart_runs = []
         self._restart_total = len(seeds)
-        self.controller.views.nll.show_restarts([])
+        self._restart_model = self._model()
+        self.nll.show_restarts([])
 
         def work(should_stop):
             return run_restarts(X, k, seeds, should_stop=should_stop, **settings)
@@ -259,8 +323,10 @@ class AnalysisController(QtCore.QObject):
         self.restart_job.cancel()
 
     def _on_restart_run(self, run: RestartRun) -> None:
+        if self.session is None or self._restart_model != self._model():
+            return  # the model changed while restarts ran: their curves belong to another
         self.restart_runs.append(run)
-        self.controller.views.nll.show_restarts(
+        self.nll.show_restarts(
             [
                 (
                     np.array([record.iteration for record in r.result.history], dtype=float),
@@ -292,13 +358,44 @@ class AnalysisController(QtCore.QObject):
             self.controller.run()
 
     # ============================================================ model selection
+    def show_model_selection(self) -> ModelSelectionDialog | None:
+        """EM > Model selection: a non-modal dialog on the current data."""
+        session = self.session
+        if session is None:
+            return None
+        if self.model_dialog is not None:
+            self.model_dialog.close()
+            self.model_dialog.deleteLater()
+        dialog = ModelSelectionDialog(session, self._dialog_parent)
+        dialog.model_chosen.connect(self.use_model)
+        dialog.show()
+        self.model_dialog = dialog
+        return dialog
+
     def use_model(self, score: ModelScore) -> None:
         """Start from a model chosen by model selection."""
-        session = self.session
-        if session is None or not self.controller.idle:
-            return
         description = (
             f"model selection: K = {score.n_components}, {score.covariance_type} "
             f"(BIC {score.bic:,.1f})"
         )
-        self.controller.guarded(lambda: session.set_params(score.params, description))
+        if self.controller.set_params(score.params, description):
+            self.restart_runs = []
+            self._restart_model = None
+            self.nll.show_restarts([])
+
+    # ============================================================ progress
+    def _open_progress(self, what: str, total: int) -> None:
+        self.progress_dialog = open_progress(
+            self._dialog_parent, what, f"{what}: 0 of {total}", total, self.cancel_long_work
+        )
+
+    def _show_progress(self, done: int, text: str) -> None:
+        dialog = self.progress_dialog
+        if dialog is not None:
+            dialog.setValue(done)
+            dialog.setLabelText(f"{dialog.windowTitle()}: {done} of {dialog.maximum()} ({text})")
+
+    def _close_progress(self, text: str) -> None:
+        close_progress(self.progress_dialog)
+        self.progress_dialog = None
+        self.reporter.status(text, 15000)

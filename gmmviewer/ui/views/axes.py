@@ -1,0 +1,197 @@
+"""Plot axes whose tick labels read as one consistent set of numbers.
+
+pyqtgraph labels each tick on its own (``%g`` beyond 1e4 and below 1e-3), so one axis can
+show "9e-05" beside "0.0001", or "552067" five times over a narrow range. Here a level of
+ticks shares one format with as many decimals as its spacing needs, and
+:class:`LogValueAxis` draws a logarithmic axis without pyqtgraph's log mode: its
+positions are ``log10`` of the values, and its labels the values themselves.
+Imports Qt through pyqtgraph only; knows nothing of EM.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+
+#: Magnitudes in [FIXED_LOW, FIXED_HIGH) are written out ("0.25", "12,345"); others share
+#: one power of ten ("1.5e-4", "2.0e-4").
+FIXED_LOW = 1e-3
+FIXED_HIGH = 1e9
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _decimals(step: float) -> int:
+    """Decimals that tell apart numbers ``step`` apart."""
+    if not step > 0 or not math.isfinite(step):
+        return 0
+    return max(0, math.ceil(-math.log10(step) - 1e-9))
+
+
+def format_ticks(values: list[float] | np.ndarray, spacing: float) -> list[str]:
+    """Labels for ticks ``spacing`` apart, all in one format.
+
+    Written out with thousands separators when the largest magnitude lies in
+    [:data:`FIXED_LOW`, :data:`FIXED_HIGH`) (or is 0); otherwise every label is a mantissa
+    with the same number of decimals and the same exponent (``"1.5e-4"``).
+    """
+    values = [float(v) for v in values]
+    if not values:
+        return []
+    largest = max(abs(v) for v in values)
+    if largest == 0 or FIXED_LOW <= largest < FIXED_HIGH:
+        decimals = _decimals(spacing)
+        return [f"{_clean_zero(v, decimals):,.{decimals}f}" for v in values]
+    exponent = math.floor(math.log10(largest))
+    unit = 10.0**exponent
+    decimals = _decimals(spacing / unit)
+    return [
+        "0" if abs(v) < spacing * 1e-6 else f"{v / unit:.{decimals}f}e{exponent}" for v in values
+    ]
+
+
+def _clean_zero(value: float, decimals: int) -> float:
+    """0.0 for a value that would print as "-0"."""
+    return 0.0 if abs(value) < 0.5 * 10.0**-decimals else value
+
+
+def power_of_ten(exponent: int) -> str:
+    """``10ⁿ`` with a superscript exponent."""
+    return "10" + str(exponent).translate(_SUPERSCRIPTS)
+
+
+class NumberAxis(pg.AxisItem):
+    """An axis whose tick labels share one format (:func:`format_ticks`).
+
+    Parameters
+    ----------
+    orientation : str
+        'left', 'bottom', 'right' or 'top'.
+    lowest : float, optional
+        No ticks below this value (a density axis has none under its rug).
+    """
+
+    def __init__(self, orientation: str, lowest: float | None = None, **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+        self._lowest = lowest
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, N803
+        levels = super().tickValues(minVal, maxVal, size)
+        if self._lowest is None:
+            return levels
+        floor = self._lowest - 1e-9 * max(abs(maxVal - minVal), 1e-300)
+        return [(spacing, [v for v in values if v >= floor]) for spacing, values in levels]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        return format_ticks([v * scale for v in values], spacing * scale)
+
+
+def log_tick_levels(low: float, high: float, size: float) -> list[tuple[float, list[float]]]:
+    """Tick levels for a log axis showing ``10**low`` to ``10**high`` over ``size`` pixels.
+
+    Positions are ``log10`` of the tick values. Decades (1, 10, 100, ...) when at least
+    two are in view, with 2 and 5 times each as a minor level; within a decade the
+    1-2-5 or 1..9 multiples of a power of ten; in a narrow range, evenly spaced values
+    (2,350, 2,400, ...), placed at their logarithms.
+
+    Returns
+    -------
+    levels : list of (spacing, positions)
+        As :meth:`pyqtgraph.AxisItem.tickValues` returns them, major level first.
+    """
+    low, high = sorted((low, high))
+    if not (math.isfinite(low) and math.isfinite(high)) or high - low <= 0:
+        return []
+    most = max(2, int(size / 22))  # labels need about 22 px each
+    decades = np.arange(math.ceil(low), math.floor(high) + 1)
+    if len(decades) >= 2:
+        stride = 1
+        while len(decades[::stride]) > most:
+            stride = {1: 2, 2: 5}.get(stride, stride * 2)
+        major = decades[decades % stride == 0] if stride > 1 else decades
+        levels = [(float(stride), [float(p) for p in major])]
+        if stride == 1 and 3 * len(decades) <= most:
+            minor = [
+                math.log10(m) + d
+                for d in range(math.floor(low), math.floor(high) + 1)
+                for m in (2, 5)
+                if low <= math.log10(m) + d <= high
+            ]
+            levels.append((math.log10(2), minor))
+        return levels
+    for multiples in ((1, 2, 5), tuple(range(1, 10))):
+        positions = [
+            math.log10(m) + d
+            for d in range(math.floor(low), math.floor(high) + 1)
+            for m in multiples
+            if low <= math.log10(m) + d <= high
+        ]
+        if 3 <= len(positions) <= most:
+            return [(float(np.min(np.diff(positions))), positions)]
+    return [_linear_level(10.0**low, 10.0**high, max(3, min(most, int(size / 50))))]
+
+
+def _linear_level(low: float, high: float, count: int) -> tuple[float, list[float]]:
+    """Evenly spaced round values between ``low`` and ``high``, as log10 positions."""
+    raw = (high - low) / count
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    values = np.arange(math.ceil(low / step), math.floor(high / step) + 1) * step
+    values = values[values > 0]
+    return float(np.log10(1 + step / max(high, 1e-300))), [float(math.log10(v)) for v in values]
+
+
+class LogValueAxis(NumberAxis):
+    """A y-axis that can be logarithmic without pyqtgraph's log mode.
+
+    In log mode the plot's y coordinates are ``log10`` of the plotted values (the view
+    transforms its data); ticks are placed by :func:`log_tick_levels` and labelled with
+    the values, all at one precision. In linear mode it is a :class:`NumberAxis`.
+    """
+
+    def __init__(self, orientation: str = "left", **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
+        self._log = False
+
+    def set_log(self, enabled: bool) -> None:
+        """Positions are log10 of the values (True) or the values themselves."""
+        self._log = bool(enabled)
+        self.picture = None
+        self.update()
+
+    @property
+    def log(self) -> bool:
+        """True in log mode."""
+        return self._log
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, N803
+        if not self._log:
+            return super().tickValues(minVal, maxVal, size)
+        return log_tick_levels(minVal, maxVal, size)
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        if not self._log:
+            return super().tickStrings(values, scale, spacing)
+        return log_labels(values)
+
+
+def log_labels(positions: list[float]) -> list[str]:
+    """Labels of log-axis ticks at ``positions`` (log10 of the values)."""
+    if not positions:
+        return []
+    values = np.power(10.0, np.asarray(positions, dtype=float))
+    decades = np.isclose(positions, np.round(positions), atol=1e-9)
+    if decades.all():
+        if values.max() >= 1e5 or values.min() < FIXED_LOW:
+            return [power_of_ten(round(p)) for p in positions]
+        return [f"{v:,.{max(0, -round(p))}f}" for v, p in zip(values, positions, strict=True)]
+    # Round to the precision that tells neighbours apart (and makes 199.99999 read 200).
+    ordered = np.sort(values)
+    gaps = np.diff(ordered)
+    step = float(gaps.min()) if len(gaps) else float(values[0])
+    step = 10.0 ** math.floor(math.log10(step)) if step > 0 else 1.0
+    rounded = np.round(values / step) * step
+    return format_ticks(rounded, step)

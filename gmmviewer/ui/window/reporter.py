@@ -1,0 +1,61 @@
+"""How the window tells the user things: a one-line message box for errors, the status
+bar for news. Collaborators (file operations, teaching tools) get a :class:`Reporter`,
+never the window.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from PySide6 import QtCore, QtWidgets
+
+
+class Reporter(Protocol):
+    """Errors and status messages, as the window shows them."""
+
+    def error(self, message: str) -> None:
+        """A one-line error (a message box); what was on screen stays."""
+
+    def status(self, message: str, msecs: int = 5000) -> None:
+        """A passing message in the status bar."""
+
+
+class WindowReporter(QtCore.QObject):
+    """A :class:`Reporter` on a window: non-blocking message boxes and its status bar.
+
+    Attributes
+    ----------
+    last_error_box : QMessageBox or None
+        The message box on screen, if any (tests read its text).
+    last_status : str
+        The last status message (tests read it after the bar cleared it).
+    """
+
+    def __init__(self, window: QtWidgets.QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.last_error_box: QtWidgets.QMessageBox | None = None
+        self.last_status = ""
+
+    def error(self, message: str) -> None:
+        """Show ``message`` in a window-modal, non-blocking message box."""
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Warning,
+            "gmmviewer",
+            message,
+            QtWidgets.QMessageBox.StandardButton.Ok,
+            self._window,
+        )
+        box.setObjectName("error_box")
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_error_box = box
+        box.finished.connect(self._forget_error_box)
+        box.open()
+
+    def status(self, message: str, msecs: int = 5000) -> None:
+        """Show ``message`` in the status bar for ``msecs`` milliseconds."""
+        self.last_status = message
+        self._window.statusBar().showMessage(message, msecs)
+
+    def _forget_error_box(self) -> None:
+        self.last_error_box = None

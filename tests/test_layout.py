@@ -1,0 +1,108 @@
+"""The structure the README's map promises: layered folders, no import cycles, and only the
+window and the app start import the window."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import gmmviewer
+
+PACKAGE = Path(gmmviewer.__file__).resolve().parent
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def package_imports() -> dict[str, set[str]]:
+    """Every gmmviewer module and the gmmviewer modules it imports (TYPE_CHECKING ones too)."""
+    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            found.update(t for t in targets if t in modules and t != name)
+        graph[name] = found
+    return graph
+
+
+def test_the_package_is_grouped_into_the_folders_the_readme_names():
+    folders = {
+        p.name for p in (PACKAGE / "core").iterdir() if p.is_dir() and p.name != "__pycache__"
+    }
+    assert folders == {"em", "session", "data", "files", "analysis"}
+    folders = {p.name for p in (PACKAGE / "ui").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert {"window", "views", "panels", "dialogs", "export"} <= folders
+    for folder in PACKAGE.rglob("*"):
+        if folder.is_dir() and folder.name != "__pycache__":
+            assert len(list(folder.glob("*.py"))) <= 16, f"{folder} holds too many modules"
+    assert (PACKAGE / "core" / "em" / "mstep.py").exists()
+    assert (PACKAGE / "core" / "em" / "estep.py").exists()
+
+
+def test_no_import_cycles():
+    graph = package_imports()
+    # Packages' __init__ modules are imported implicitly; the cycles that matter are
+    # between modules that name each other.
+    state: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(name: str) -> None:
+        state[name] = 1
+        stack.append(name)
+        for target in sorted(graph[name]):
+            if state.get(target) == 1:
+                cycles.append(stack[stack.index(target) :] + [target])
+            elif target not in state:
+                visit(target)
+        stack.pop()
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name)
+    assert cycles == []
+
+
+def test_only_the_app_start_imports_the_window():
+    graph = package_imports()
+    importers = {
+        name for name, targets in graph.items() if "gmmviewer.ui.window.main_window" in targets
+    }
+    assert importers == {"gmmviewer.ui.app"}
+
+
+def test_the_core_imports_nothing_from_the_ui():
+    graph = package_imports()
+    offenders = {
+        (name, target)
+        for name, targets in graph.items()
+        if name.startswith("gmmviewer.core")
+        for target in targets
+        if target.startswith("gmmviewer.ui")
+    }
+    assert offenders == set()
+
+
+def test_opening_the_window_module_does_not_import_what_the_first_paint_does_not_need():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import gmmviewer.ui.app, gmmviewer.ui.window.main_window\n"
+        "late = [m for m in ('scipy.optimize', 'sklearn', 'PIL.Image') if m in sys.modules]\n"
+        "print(late)\n"
+        "sys.exit(1 if late else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
