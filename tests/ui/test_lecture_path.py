@@ -7,6 +7,8 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 from uihelpers import mouse_drag
 
+from gmmviewer.core.data.synthetic import make_preset
+
 Key = QtCore.Qt.Key
 Button = QtWidgets.QMessageBox.StandardButton
 
@@ -148,3 +150,36 @@ def test_lowering_tol_after_convergence_lets_run_continue(qtbot, window):
     nll = session.trace(start, stop).nll
     assert np.all(np.diff(nll) <= 1e-9 * np.abs(nll[:-1]))
     assert session.converged or session.iteration - converged_at >= session.max_iter
+
+
+# ============================================================ large N off the GUI thread
+def test_large_data_blend_their_colours_on_the_worker(qtbot, window, monkeypatch):
+    import threading
+
+    from gmmviewer.ui.views import present
+    from gmmviewer.ui.window import controller as controller_module
+    from gmmviewer.ui.window import step_runner
+
+    calls: list[tuple[str, int]] = []
+
+    def spy(where):
+        def blend(resp, n):
+            calls.append((where, threading.get_ident()))
+            return present.point_colours(resp, n)
+
+        return blend
+
+    monkeypatch.setattr(step_runner, "point_colours", spy("worker"))
+    monkeypatch.setattr(controller_module, "point_colours", spy("controller"))
+    assert window.controller.load_dataset(make_preset("lecture", 100_000, seed=2), 3)
+    calls.clear()
+    session = window.controller.session
+    with qtbot.waitSignal(window.controller.runner.busy_changed, timeout=120_000):
+        qtbot.keyClick(window, Key.Key_E)  # starts on the worker
+    qtbot.waitUntil(lambda: not window.controller.runner.busy, timeout=120_000)
+    assert session.state.action == "e-step"
+    assert [where for where, _ in calls] == ["worker"]
+    assert calls[0][1] != threading.main_thread().ident
+    shown = window.scatter.points.colours()
+    expected = present.point_colours(session.responsibilities, session.n_samples)
+    np.testing.assert_array_equal(shown, expected)

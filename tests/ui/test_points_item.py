@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ElementTree
-
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from pyqtgraph.exporters import ImageExporter, SVGExporter
-from pyqtgraph.Qt import QtCore, QtGui, QtSvg
+from pyqtgraph.exporters import ImageExporter
+from pyqtgraph.Qt import QtCore, QtGui
 from uihelpers import WAIT_TIMEOUT_MS
 
 from gmmviewer.ui.views.colours import NEUTRAL_GREY
@@ -352,36 +350,3 @@ def test_image_export_of_the_raster_path(plot, item):
     assert item.last_strategy == "raster"
     assert (np.abs(exported.astype(int) - BLUE).max(axis=2) <= 2).mean() > 0.3
 
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="pyqtgraph's SVGExporter shows no point: QSvgGenerator embeds the whole sprite "
-    "atlas (576 x 18 px) squeezed into each 9 px point, and pyqtgraph scales an item exported "
-    "on its own by its bounding box in data units, placing the points far outside the picture",
-)
-def test_svg_export_includes_the_points(plot, item):
-    # Exporting the whole plot trips over pyqtgraph's parsing of closed SVG paths with
-    # recent Qt (pyqtgraph issue #3495), whatever the items; export the points alone.
-    item.set_points(np.array([[2.0, 3.0], [7.0, 6.0]]))
-    item.set_colours(np.array([RED, BLUE], dtype=np.uint8))
-    svg = SVGExporter(item).export(toBytes=True)
-    root = ElementTree.fromstring(svg)
-    (group,) = [g for g in root.iter(f"{SVG}g") if g.get("id", "").startswith("PointCloudItem")]
-    shapes = [e for e in group.iter() if e.tag in {f"{SVG}{n}" for n in SHAPES}]
-    assert len(shapes) == 2  # one mark per point
-    # What an SVG viewer shows: each point in its colour, where the plot shows it.
-    renderer = QtSvg.QSvgRenderer(QtCore.QByteArray(svg))
-    box = renderer.viewBoxF()
-    picture = QtGui.QImage(
-        int(np.ceil(box.width())), int(np.ceil(box.height())), QtGui.QImage.Format.Format_RGB32
-    )
-    picture.fill(QtGui.QColor(*WHITE))
-    painter = QtGui.QPainter(picture)
-    renderer.render(painter, QtCore.QRectF(0, 0, picture.width(), picture.height()))
-    painter.end()
-    drawn = to_rgb(picture)
-    corner = item.sceneBoundingRect().topLeft()
-    for (x, y), colour in zip([(2.0, 3.0), (7.0, 6.0)], [RED, BLUE], strict=True):
-        at = plot.getViewBox().mapViewToScene(QtCore.QPointF(x, y)) - corner
-        assert_colour(colour_at(drawn, round(at.x()), round(at.y())), colour)

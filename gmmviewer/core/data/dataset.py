@@ -13,6 +13,7 @@ import numpy as np
 
 from gmmviewer.core.errors import DataError
 from gmmviewer.core.params import GMMParams
+from gmmviewer.core.text import count
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,9 @@ class LoadReport:
     def summary(self) -> str:
         """One line: rows kept, rows dropped, columns skipped."""
         kept = self.n_rows_read - self.n_rows_dropped
-        parts = [f"{kept} rows"]
+        parts = [count(kept, "row")]
         if self.n_rows_dropped:
-            parts.append(f"{self.n_rows_dropped} dropped for missing or non-finite values")
+            parts.append(f"{self.n_rows_dropped:,} dropped for missing or non-finite values")
         if self.index_column is not None:
             parts.append(f"skipped the row index {self.index_column!r}")
         if self.skipped_columns:

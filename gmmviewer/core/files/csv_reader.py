@@ -29,6 +29,7 @@ import numpy as np
 
 from gmmviewer.core.data.dataset import Dataset, LoadReport
 from gmmviewer.core.errors import DataError
+from gmmviewer.core.text import count
 
 __all__ = ["AUTO", "CsvPreview", "head_rows", "load_csv", "sniff_csv"]
 
@@ -209,10 +210,10 @@ def load_csv(
     usable = np.isfinite(values).all(axis=1)
     n_usable, n_read = int(usable.sum()), len(layout.data)
     if n_usable == 0:
-        raise DataError(f"{name} has no usable rows: all {n_read} have missing values")
+        raise DataError(f"{name} has no usable rows: all {n_read:,} have missing values")
     if n_usable < min_rows:
         raise DataError(
-            f"{name} has only {n_usable} usable rows, fewer than the {min_rows} needed "
+            f"{name} has only {count(n_usable, 'usable row')}, fewer than the {min_rows:,} needed "
             "(one per component)"
         )
     report = LoadReport(

@@ -17,7 +17,10 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.errors import DataError
 from gmmviewer.core.files.csv_reader import AUTO, CsvPreview, head_rows, load_csv, sniff_csv
+from gmmviewer.core.text import count
 from gmmviewer.ui.dialogs._busy import busy_cursor
+from gmmviewer.ui.dialogs.model_choice import DEFAULT_K, ModelChoice, largest_k_message
+from gmmviewer.ui.panels.controls import ModelSettings
 
 __all__ = ["DECIMAL_CHOICES", "DELIMITER_CHOICES", "N_PREVIEW_ROWS", "CsvImportDialog"]
 
@@ -42,7 +45,6 @@ DECIMAL_CHOICES: tuple[tuple[str, object], ...] = (
 )
 
 _ERROR_STYLE = "color: #c0392b;"
-_STRETCHED_COLUMNS = 8
 _FORMAT_HINT = "Check the delimiter, decimal mark and header."
 
 
@@ -148,6 +150,7 @@ class CsvImportDialog(QtWidgets.QDialog):
         self.preview_table.verticalHeader().setDefaultSectionSize(
             self.preview_table.fontMetrics().height() + 6
         )
+        self.preview_table.viewport().installEventFilter(self)
 
         self.column_list = QtWidgets.QListWidget(objectName="column_list")
         self.column_list.setToolTip("The columns EM fits; text columns cannot be fitted")
@@ -159,6 +162,8 @@ class CsvImportDialog(QtWidgets.QDialog):
             "Fit each column's z-scores, for columns in very different units; "
             "fitted parameters are still saved in the data's own units"
         )
+
+        self.model_choice = ModelChoice()
 
         self.info_label = QtWidgets.QLabel(objectName="info_label")
         self.info_label.setWordWrap(True)
@@ -183,13 +188,15 @@ class CsvImportDialog(QtWidgets.QDialog):
         format_row.addStretch(1)
 
         table_box = QtWidgets.QVBoxLayout()
-        table_box.addWidget(QtWidgets.QLabel(f"First {N_PREVIEW_ROWS} rows:"))
+        self.preview_label = QtWidgets.QLabel(objectName="preview_label")
+        table_box.addWidget(self.preview_label)
         table_box.addWidget(self.preview_table, 1)
 
         columns_box = QtWidgets.QVBoxLayout()
         columns_box.addWidget(QtWidgets.QLabel("Columns to fit:"))
         columns_box.addWidget(self.column_list, 1)
         columns_box.addWidget(self.normalize_checkbox)
+        columns_box.addWidget(self.model_choice)
 
         tables = QtWidgets.QHBoxLayout()
         tables.addLayout(table_box, 3)
@@ -217,6 +224,7 @@ class CsvImportDialog(QtWidgets.QDialog):
         self.header_checkbox.toggled.connect(self._on_format_changed)
         self.column_list.itemChanged.connect(self._on_columns_changed)
         self.normalize_checkbox.toggled.connect(self._update_info)
+        self.model_choice.changed.connect(self._update_info)
         self.button_box.accepted.connect(self.accept)
         self.button_box.rejected.connect(self.reject)
 
@@ -297,8 +305,19 @@ class CsvImportDialog(QtWidgets.QDialog):
         }
 
     def is_valid(self) -> bool:
-        """True when the current choices load; the Import button is enabled exactly then."""
-        return self._trial is not None
+        """True when the current choices load and K fits the rows; the Import button is
+        enabled exactly then."""
+        return self._trial is not None and self._k_problem() is None
+
+    def model_settings(self) -> ModelSettings:
+        """K, covariance type and initialisation for the new session (seed 0)."""
+        return self.model_choice.settings(seed=0)
+
+    def _k_problem(self) -> str | None:
+        if self._trial is None:
+            return None
+        k = self.model_choice.settings().n_components
+        return largest_k_message(k, self._trial.n_samples, self._path.name)
 
     # --------------------------------------------------------------------- result
     def dataset(self) -> Dataset:
@@ -407,10 +426,15 @@ class CsvImportDialog(QtWidgets.QDialog):
         except DataError as error:
             self._set_info(str(error), error=True)
             return
+        self.model_choice.suggest_k(min(DEFAULT_K, self._trial.n_samples))
         self._update_info()
 
     def _update_info(self) -> None:
         if self._trial is None or self._layout is None:
+            return
+        problem = self._k_problem()
+        if problem is not None:
+            self._set_info(f"{problem}.", error=True)
             return
         self._set_info(_describe(self._trial, self._layout, self.normalize()), error=False)
 
@@ -430,16 +454,44 @@ class CsvImportDialog(QtWidgets.QDialog):
         table.setColumnCount(len(columns))
         table.setRowCount(len(rows))
         table.setHorizontalHeaderLabels(list(columns))
+        for j, name in enumerate(columns):
+            header_item = table.horizontalHeaderItem(j)
+            if header_item is not None:
+                header_item.setToolTip(name)
         for i, fields in enumerate(rows):
             for j, text in enumerate(fields[: len(columns)]):
                 table.setItem(i, j, QtWidgets.QTableWidgetItem(text))
-        # A few columns share the width; many keep their natural width and scroll.
-        mode = (
-            QtWidgets.QHeaderView.ResizeMode.Stretch
-            if len(columns) <= _STRETCHED_COLUMNS
-            else QtWidgets.QHeaderView.ResizeMode.ResizeToContents
+        self.preview_label.setText(
+            f"First {N_PREVIEW_ROWS} rows:"
+            if len(rows) >= N_PREVIEW_ROWS
+            else f"The file's {count(len(rows), 'data row')}:"
         )
-        table.horizontalHeader().setSectionResizeMode(mode)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Every column at least as wide as its header and values; spare width shared out.
+
+        Too many to fit keep their natural widths and the table scrolls, so a header is
+        never cut short.
+        """
+        table = self.preview_table
+        header = table.horizontalHeader()
+        n = header.count()
+        if n == 0:
+            return
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Interactive)
+        table.resizeColumnsToContents()
+        natural = [header.sectionSize(j) for j in range(n)]
+        spare = table.viewport().width() - sum(natural)
+        if spare > 0:
+            for j, width in enumerate(natural):
+                header.resizeSection(j, width + spare // n)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        # The table's visible width changed: share the spare width out again.
+        if watched is self.preview_table.viewport() and event.type() == QtCore.QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
 
     def _grey_unselected_columns(self) -> None:
         """Dim the table's columns that will not be fitted, so the choice is visible there."""
@@ -497,7 +549,7 @@ def _describe(trial: Dataset, layout: _FileLayout, normalize: bool) -> str:
         index_skipped = None if index_name in selected else index_name
         summary = replace(report, index_column=index_skipped).summary()
     else:
-        summary = f"{trial.n_samples} rows"
+        summary = count(trial.n_samples, "row")
     left_out = [
         name
         for j, name in enumerate(layout.columns)

@@ -17,6 +17,8 @@ from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.data.synthetic import PRESETS, make_preset, make_random_mixture
 from gmmviewer.core.errors import DataError, GMMViewerError
 from gmmviewer.ui.dialogs._busy import busy_cursor
+from gmmviewer.ui.dialogs.model_choice import ModelChoice, largest_k_message
+from gmmviewer.ui.panels.controls import ModelSettings
 from gmmviewer.ui.views.colours import component_colours
 
 __all__ = ["PREVIEW_LIMIT", "RANDOM_SOURCE", "GenerateDialog"]
@@ -150,6 +152,9 @@ class GenerateDialog(QtWidgets.QDialog):
         self.new_seed_button = QtWidgets.QPushButton("New seed", objectName="new_seed_button")
         self.new_seed_button.setToolTip("Draw a different random seed")
 
+        # What the new session fits: K follows the mixture's own until the user sets it.
+        self.model_choice = ModelChoice()
+
         self.button_box = QtWidgets.QDialogButtonBox(
             QtWidgets.QDialogButtonBox.StandardButton.Ok
             | QtWidgets.QDialogButtonBox.StandardButton.Cancel,
@@ -201,6 +206,7 @@ class GenerateDialog(QtWidgets.QDialog):
 
         controls = QtWidgets.QVBoxLayout()
         controls.addLayout(form)
+        controls.addWidget(self.model_choice)
         controls.addStretch(1)
 
         preview = QtWidgets.QVBoxLayout()
@@ -340,8 +346,13 @@ class GenerateDialog(QtWidgets.QDialog):
             raise RuntimeError("the Generate dialog has not been accepted")
         return self._dataset
 
+    def model_settings(self) -> ModelSettings:
+        """K, covariance type and initialisation for the new session (seed 0)."""
+        return self.model_choice.settings(seed=0)
+
     def accept(self) -> None:
-        """Generate the full sample; on failure warn and stay open, else close."""
+        """Generate the full sample; on failure (or a K the sample cannot take) warn and
+        stay open, else close."""
         try:
             with busy_cursor():
                 dataset = self._generate(self.n_samples())
@@ -350,6 +361,13 @@ class GenerateDialog(QtWidgets.QDialog):
             return
         except MemoryError:
             self._warn(f"not enough memory for {self.n_samples():,} points; choose fewer points")
+            return
+        if dataset.truth is not None:
+            # The preview may not have caught up with the last change yet.
+            self.model_choice.suggest_k(min(dataset.truth.n_components, dataset.n_samples))
+        problem = largest_k_message(self.model_settings().n_components, dataset.n_samples)
+        if problem is not None:
+            self._warn(problem)
             return
         self._dataset = dataset
         super().accept()
@@ -386,6 +404,8 @@ class GenerateDialog(QtWidgets.QDialog):
             self._set_caption(f"Cannot preview: {error}", error=True)
             return
         self._preview = preview
+        if preview.truth is not None:
+            self.model_choice.suggest_k(min(preview.truth.n_components, n_total))
         self._plot(preview)
         self._set_caption(_caption(n_shown, n_total, preview.n_features), error=False)
 

@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gmmviewer.core.analysis.model_selection import ModelScore, best_model, scan_models
 from gmmviewer.core.em.gaussian import COVARIANCE_TYPES
 from gmmviewer.core.session.em_session import EMSession
+from gmmviewer.core.text import count
 from gmmviewer.ui.views.colours import component_colours
 from gmmviewer.ui.window.background import BackgroundJob
 
@@ -65,7 +66,7 @@ class ModelSelectionDialog(QtWidgets.QDialog):
         self.progress = QtWidgets.QProgressBar()
         self.progress.setObjectName("progress")
         self.status = QtWidgets.QLabel(
-            f"Fits every model to the {session.n_samples:,} points with the session's "
+            f"Fits every model to the {count(session.n_samples, 'point')} with the session's "
             f"initialisation ({session.init}, seed {session.seed})."
         )
         self.status.setWordWrap(True)
@@ -208,10 +209,8 @@ class ModelSelectionDialog(QtWidgets.QDialog):
 
     def _on_finished(self, completed: bool) -> None:
         self._set_running(False)
-        done = len(self.scores)
-        self.status.setText(
-            f"Fitted all {done} models." if completed else f"Stopped after {done} models."
-        )
+        done = count(len(self.scores), "model")
+        self.status.setText(f"Fitted all {done}." if completed else f"Stopped after {done}.")
         self._select_best()
 
     def _on_failed(self, message: str) -> None:

@@ -19,6 +19,7 @@ from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.core.session.history import SessionState
 from gmmviewer.core.session.recording import Frame
+from gmmviewer.core.text import count
 from gmmviewer.ui.views.histogram_view import HistogramView
 from gmmviewer.ui.views.plot_view import PlotView
 from gmmviewer.ui.views.present import point_colours, present
@@ -47,6 +48,9 @@ class AnimationSettings:
         Frames per second of the GIF.
     width, height : int
         Frame size in pixels.
+    hold_last : float
+        Seconds the GIF shows its last frame, so a looping GIF rests on the converged
+        fit before it starts again.
     """
 
     gif_path: str = ""
@@ -54,6 +58,7 @@ class AnimationSettings:
     fps: float = 4.0
     width: int = 800
     height: int = 600
+    hold_last: float = 2.0
 
     def check(self) -> None:
         """Raise AnimationError with a one-line reason when the outputs cannot be written."""
@@ -77,6 +82,8 @@ class AnimationSettings:
                 )
         if not (1 <= self.fps <= 60):
             raise AnimationError("the frame rate must be between 1 and 60 frames per second")
+        if not (0 <= self.hold_last <= 60):
+            raise AnimationError("the last frame must be held for 0 to 60 seconds")
         if not (160 <= self.width <= 4000 and 120 <= self.height <= 4000):
             raise AnimationError("frames must be 160 to 4000 pixels wide and 120 to 4000 high")
 
@@ -215,13 +222,16 @@ class AnimationRecorder(QtCore.QObject):
             return
         if settings.gif_path:
             duration = int(round(1000 / settings.fps))
+            # Each frame for 1/fps; the last (the converged fit) at least hold_last.
+            durations = [duration] * len(self.frames)
+            durations[-1] = max(duration, int(round(1000 * settings.hold_last)))
             try:
                 first, *rest = self.frames
                 first.save(
                     settings.gif_path,
                     save_all=True,
                     append_images=rest,
-                    duration=duration,
+                    duration=durations,
                     loop=0,
                     disposal=1,
                     optimize=False,
@@ -232,7 +242,7 @@ class AnimationRecorder(QtCore.QObject):
         written = [p for p in (settings.gif_path, settings.frames_dir) if p]
         self._cancelled = True  # done: a late Cancel has nothing to stop
         self._view.deleteLater()
-        self.finished.emit(f"Wrote {len(self.frames)} frames to {' and '.join(written)}")
+        self.finished.emit(f"Wrote {count(len(self.frames), 'frame')} to {' and '.join(written)}")
 
 
 def _to_pillow(image: QtGui.QImage) -> Image.Image:
@@ -267,6 +277,13 @@ class AnimationDialog(QtWidgets.QDialog):
         self.fps_spin.setRange(1.0, 60.0)
         self.fps_spin.setValue(4.0)
         self.fps_spin.setSuffix(" frames/s")
+        self.hold_spin = QtWidgets.QDoubleSpinBox()
+        self.hold_spin.setObjectName("hold_spin")
+        self.hold_spin.setRange(0.0, 60.0)
+        self.hold_spin.setSingleStep(0.5)
+        self.hold_spin.setValue(AnimationSettings.hold_last)
+        self.hold_spin.setSuffix(" s")
+        self.hold_spin.setToolTip("How long a looping GIF rests on the converged fit")
         self.width_spin = QtWidgets.QSpinBox()
         self.width_spin.setRange(160, 4000)
         self.width_spin.setValue(800)
@@ -292,6 +309,7 @@ class AnimationDialog(QtWidgets.QDialog):
         size_row.addStretch(1)
         form = QtWidgets.QFormLayout()
         form.addRow("Frame rate", self.fps_spin)
+        form.addRow("Hold the last frame", self.hold_spin)
         form.addRow("Frame size", size_row)
         form.addRow("Animated GIF", self.gif_edit)
         form.addRow(self.frames_check, self.frames_edit)
@@ -317,6 +335,7 @@ class AnimationDialog(QtWidgets.QDialog):
             gif_path=self.gif_edit.text().strip(),
             frames_dir=self.frames_edit.text().strip() if self.frames_check.isChecked() else "",
             fps=self.fps_spin.value(),
+            hold_last=self.hold_spin.value(),
             width=self.width_spin.value(),
             height=self.height_spin.value(),
         )

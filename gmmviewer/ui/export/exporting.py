@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
+import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
+from PySide6 import QtWidgets
 
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.ui.export.svg_export import plot_svg
@@ -35,10 +39,12 @@ def export_plot(view: object, path: str | os.PathLike[str], width: int = 1600) -
     if not os.path.isdir(directory):
         raise ExportError(f"cannot write {path}: the folder does not exist")
     if extension == ".png":
-        exporter = ImageExporter(view.plot_item)  # type: ignore[attr-defined]
+        plot_item = view.plot_item  # type: ignore[attr-defined]
+        exporter = ImageExporter(plot_item)
         exporter.parameters()["width"] = int(width)
         exporter.parameters()["antialias"] = True
-        image = exporter.export(toBytes=True)
+        with _legends_scaled(plot_item):
+            image = exporter.export(toBytes=True)
         if image is None or not image.save(path, "PNG"):
             raise ExportError(f"cannot write {path}")
         return
@@ -47,3 +53,26 @@ def export_plot(view: object, path: str | os.PathLike[str], width: int = 1600) -
             stream.write(plot_svg(view))
     except OSError as error:
         raise ExportError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+@contextlib.contextmanager
+def _legends_scaled(plot_item: pg.PlotItem) -> Iterator[None]:
+    """Let the plot's legends scale with the rest of an image larger than the screen.
+
+    pyqtgraph draws a legend ignoring transformations (a fixed size on screen), so an
+    export 1600 pixels wide would show it smaller than the tick labels beside it.
+    """
+    flag = QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations
+    legends = [
+        item
+        for item in plot_item.scene().items()
+        if isinstance(item, pg.LegendItem) and plot_item.isAncestorOf(item)
+    ]
+    fixed = [legend for legend in legends if legend.flags() & flag]
+    for legend in fixed:
+        legend.setFlag(flag, False)
+    try:
+        yield
+    finally:
+        for legend in fixed:
+            legend.setFlag(flag, True)

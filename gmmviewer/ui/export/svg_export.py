@@ -52,6 +52,10 @@ def _stroke(pen: QtGui.QPen) -> str:
         QtCore.Qt.PenStyle.DashDotLine: ' stroke-dasharray="8 3 2 3"',
         QtCore.Qt.PenStyle.DotLine: ' stroke-dasharray="2 3"',
     }.get(pen.style(), "")
+    if pen.style() == QtCore.Qt.PenStyle.CustomDashLine:
+        # Qt measures a custom pattern in pen widths.
+        lengths = (length * max(pen.widthF(), 1.0) for length in pen.dashPattern())
+        dash = ' stroke-dasharray="' + " ".join(f"{length:.2f}" for length in lengths) + '"'
     if pen.style() == QtCore.Qt.PenStyle.NoPen:
         return 'stroke="none"'
     return (

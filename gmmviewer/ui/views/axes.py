@@ -30,17 +30,21 @@ def _decimals(step: float) -> int:
     return max(0, math.ceil(-math.log10(step) - 1e-9))
 
 
-def format_ticks(values: list[float] | np.ndarray, spacing: float) -> list[str]:
+def format_ticks(
+    values: list[float] | np.ndarray, spacing: float, largest: float | None = None
+) -> list[str]:
     """Labels for ticks ``spacing`` apart, all in one format.
 
-    Written out with thousands separators when the largest magnitude lies in
+    Written out with thousands separators when the largest magnitude (of ``values``, or
+    ``largest`` when given: that of every tick on the axis) lies in
     [:data:`FIXED_LOW`, :data:`FIXED_HIGH`) (or is 0); otherwise every label is a mantissa
     with the same number of decimals and the same exponent (``"1.5e-4"``).
     """
     values = [float(v) for v in values]
     if not values:
         return []
-    largest = max(abs(v) for v in values)
+    if largest is None:
+        largest = max(abs(v) for v in values)
     if largest == 0 or FIXED_LOW <= largest < FIXED_HIGH:
         decimals = _decimals(spacing)
         return [f"{_clean_zero(v, decimals):,.{decimals}f}" for v in values]
@@ -77,16 +81,25 @@ class NumberAxis(pg.AxisItem):
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
         self._lowest = lowest
+        # The finest spacing and the largest magnitude of every level of ticks, so major
+        # and minor labels share one format ("1.0e-4" beside "1.5e-4").
+        self._finest = math.inf
+        self._largest = 0.0
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, N803
         levels = super().tickValues(minVal, maxVal, size)
-        if self._lowest is None:
-            return levels
-        floor = self._lowest - 1e-9 * max(abs(maxVal - minVal), 1e-300)
-        return [(spacing, [v for v in values if v >= floor]) for spacing, values in levels]
+        if self._lowest is not None:
+            floor = self._lowest - 1e-9 * max(abs(maxVal - minVal), 1e-300)
+            levels = [(spacing, [v for v in values if v >= floor]) for spacing, values in levels]
+        shown = [(spacing, values) for spacing, values in levels if len(values)]
+        self._finest = min((spacing for spacing, _ in shown), default=math.inf)
+        self._largest = max((abs(v) for _, values in shown for v in values), default=0.0)
+        return levels
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        return format_ticks([v * scale for v in values], spacing * scale)
+        finest = min(spacing, self._finest)
+        largest = max([self._largest, *map(abs, values)])
+        return format_ticks([v * scale for v in values], finest * scale, largest * scale)
 
 
 def log_tick_levels(low: float, high: float, size: float) -> list[tuple[float, list[float]]]:
@@ -138,7 +151,8 @@ def _linear_level(low: float, high: float, count: int) -> tuple[float, list[floa
     """Evenly spaced round values between ``low`` and ``high``, as log10 positions."""
     raw = (high - low) / count
     power = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    # The largest round step that still gives ``count`` ticks or more.
+    step = max(m * power for m in (1, 2, 2.5, 5) if m * power <= raw)
     values = np.arange(math.ceil(low / step), math.floor(high / step) + 1) * step
     values = values[values > 0]
     return float(np.log10(1 + step / max(high, 1e-300))), [float(math.log10(v)) for v in values]

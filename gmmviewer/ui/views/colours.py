@@ -1,16 +1,20 @@
 """Component colours and responsibility-blended point colours (numpy; no widgets).
 
-The palette is Okabe & Ito's colour-blind-safe set (2008), ordered so the first
-components are the most distinguishable; beyond eight it continues with further
-hues of matching lightness.
+The palette starts with Okabe & Ito's colour-blind-safe set (2008), ordered so the first
+components are the most distinguishable; further components get the colours farthest
+(in CIELAB) from every colour already used, from white, near-black and the neutral grey,
+so even 20 or more components stay pairwise distinct.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+
 import numpy as np
 
-#: Okabe-Ito, without black: blue, vermillion, bluish green, orange, reddish purple,
-#: sky blue, yellow, then grey-blue and brown for K > 7, then generated hues.
+#: Okabe-Ito, without black and grey: blue, vermillion, bluish green, orange, reddish
+#: purple, sky blue, yellow. Components 8 and on are chosen by :func:`component_colours`.
 OKABE_ITO: tuple[tuple[int, int, int], ...] = (
     (0, 114, 178),
     (213, 94, 0),
@@ -19,28 +23,80 @@ OKABE_ITO: tuple[tuple[int, int, int], ...] = (
     (204, 121, 167),
     (86, 180, 233),
     (240, 228, 66),
-    (102, 119, 153),
-    (153, 102, 51),
 )
 
 #: Points before the first E-step: a neutral grey that reads on light and dark themes.
 NEUTRAL_GREY: tuple[int, int, int] = (150, 150, 150)
 
+#: Colours a further component must stand apart from: the light and dark plot
+#: backgrounds and the neutral grey of unassigned points.
+_AVOID: tuple[tuple[int, int, int], ...] = ((255, 255, 255), (18, 19, 20), NEUTRAL_GREY)
+#: Further components come from an RGB grid with this step, keeping lightness and
+#: chroma (CIELAB) where a colour reads on white and on near-black.
+_GRID_STEP = 15
+_LIGHTNESS = (35.0, 75.0)
+_MIN_CHROMA = 30.0
+
 
 def component_colours(n_components: int) -> np.ndarray:
-    """RGB colours for K components.
+    """RGB colours for K components, pairwise distinct for any K.
 
     Returns
     -------
     colours : ndarray of shape (n_components, 3), dtype uint8
+        The first seven are Okabe-Ito's; each further one is, of a grid of readable
+        colours, the farthest in CIELAB from all before it (greedy max-min).
     """
-    colours = list(OKABE_ITO[:n_components])
-    extra = n_components - len(colours)
-    if extra > 0:
-        # Golden-angle hues at medium lightness keep further components apart.
-        hues = (np.arange(extra) * 137.508 + 20.0) % 360.0
-        colours.extend(_hsl_to_rgb(h, 0.65, 0.5) for h in hues)
-    return np.array(colours, dtype=np.uint8).reshape(n_components, 3)
+    palette = _palette(max(n_components, len(OKABE_ITO)))
+    return np.array(palette[:n_components], dtype=np.uint8).reshape(n_components, 3)
+
+
+@functools.cache
+def _palette(n_colours: int) -> tuple[tuple[int, int, int], ...]:
+    colours = list(OKABE_ITO)
+    if n_colours <= len(colours):
+        return tuple(colours)
+    levels = np.arange(0, 256, _GRID_STEP)
+    candidates = np.array(list(itertools.product(levels, levels, levels)), dtype=float)
+    lab = srgb_to_lab(candidates)
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    readable = (lab[:, 0] >= _LIGHTNESS[0]) & (lab[:, 0] <= _LIGHTNESS[1])
+    readable &= chroma >= _MIN_CHROMA
+    candidates, lab = candidates[readable], lab[readable]
+    taken = srgb_to_lab(np.array([*_AVOID, *colours], dtype=float))
+    nearest = np.min(np.linalg.norm(lab[:, None, :] - taken[None, :, :], axis=2), axis=1)
+    while len(colours) < n_colours:
+        best = int(np.argmax(nearest))
+        colours.append(tuple(int(v) for v in candidates[best]))
+        nearest = np.minimum(nearest, np.linalg.norm(lab - lab[best], axis=1))
+    return tuple(colours)
+
+
+def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) coordinates of sRGB colours.
+
+    Parameters
+    ----------
+    rgb : ndarray of shape (..., 3)
+        Channels from 0 to 255.
+
+    Returns
+    -------
+    lab : ndarray of shape (..., 3)
+        L* from 0 (black) to 100 (white), then a* and b*.
+    """
+    c = np.asarray(rgb, dtype=float) / 255.0
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    to_xyz = np.array(
+        [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]
+    )
+    xyz = linear @ to_xyz.T / np.array([0.95047, 1.0, 1.08883])
+    epsilon = (6.0 / 29.0) ** 3
+    f = np.where(xyz > epsilon, np.cbrt(xyz), xyz / (3 * (6.0 / 29.0) ** 2) + 4.0 / 29.0)
+    return np.stack(
+        [116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])],
+        axis=-1,
+    )
 
 
 def blend(responsibilities: np.ndarray | None, colours: np.ndarray, n_points: int) -> np.ndarray:
@@ -64,19 +120,3 @@ def blend(responsibilities: np.ndarray | None, colours: np.ndarray, n_points: in
     np.clip(mixed, 0.0, 255.0, out=mixed)
     mixed += 0.5
     return mixed.astype(np.uint8)
-
-
-def _hsl_to_rgb(hue: float, saturation: float, lightness: float) -> tuple[int, int, int]:
-    chroma = (1 - abs(2 * lightness - 1)) * saturation
-    x = chroma * (1 - abs((hue / 60.0) % 2 - 1))
-    m = lightness - chroma / 2
-    sector = int(hue // 60) % 6
-    r, g, b = [
-        (chroma, x, 0),
-        (x, chroma, 0),
-        (0, chroma, x),
-        (0, x, chroma),
-        (x, 0, chroma),
-        (chroma, 0, x),
-    ][sector]
-    return (round((r + m) * 255), round((g + m) * 255), round((b + m) * 255))

@@ -12,6 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gmmviewer.ui.views.axes import NumberAxis
 from gmmviewer.ui.views.geometry import data_extent
 from gmmviewer.ui.views.plot_view import PlotView
 from gmmviewer.ui.views.theme import Theme, qcolor
@@ -31,13 +32,35 @@ def weighted_densities(
 
 
 class MeanLine(pg.InfiniteLine):
-    """A draggable vertical line at a component mean that reports right-clicks."""
+    """A draggable vertical line at a component mean that reports right-clicks.
+
+    A press within :attr:`GRAB_PIXELS` of the line grabs it (a near miss would otherwise
+    pan the plot).
+    """
 
     sigRightClicked = QtCore.Signal(object, object)  # line, screen position
+
+    #: Pixels either side of the line that still grab it.
+    GRAB_PIXELS = 8.0
 
     def __init__(self, component: int) -> None:
         super().__init__(angle=90, movable=True)
         self.component = component
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 - Qt override
+        # The line's own rectangle (pen and hover pen wide), widened to the grab distance;
+        # without a shape of its own, this is where presses and hovers find the line.
+        rect = QtCore.QRectF(super().boundingRect())
+        if rect.isNull():
+            return rect
+        _, ortho = self.pixelVectors(direction=pg.Point(1, 0))
+        if ortho is None:
+            return rect
+        half = self.GRAB_PIXELS * abs(ortho.y())
+        if rect.height() < 2 * half:
+            rect.setTop(-half)
+            rect.setBottom(half)
+        return rect
 
     def mouseClickEvent(self, ev: object) -> None:  # noqa: N802 - Qt override
         if ev.button() == QtCore.Qt.MouseButton.RightButton and not self.moving:
@@ -58,9 +81,11 @@ class HistogramView(PlotView):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("histogram_plot", parent)
+        # Densities are small numbers: one format for every label ("0.9e-4", "1.0e-4"),
+        # no "x0.001" prefix, and no ticks below zero, where the rug is.
+        self.plot_item.setAxisItems({"left": NumberAxis("left", lowest=0.0)})
+        self.plot_item.showGrid(x=True, y=True, alpha=0.15)
         self.plot_item.setLabel("left", "density")
-        # Densities are small numbers; "x0.001" prefixes would only confuse.
-        self.plot_item.getAxis("left").enableAutoSIPrefix(False)
         self.histogram = pg.PlotCurveItem([0.0, 1.0], [0.0], stepMode="center", fillLevel=0.0)
         self.plot_item.addItem(self.histogram)
         self.mixture_curve = pg.PlotCurveItem(antialias=True)

@@ -392,12 +392,13 @@ class NllView(QtWidgets.QWidget):
         return self.plot_item.getAxis("left").labelText
 
     def _relabel(self) -> None:
+        # Short, for a short plot: the readout above says the rest.
         if not self._log_scale:
             label = "NLL"
         elif self._shift() is not None:
-            label = "NLL \u2212 lowest NLL + 1 (log scale)"
+            label = "NLL \u2212 min + 1 (log)"
         else:
-            label = "NLL (log scale)"
+            label = "NLL (log)"
         if label != self.plot_item.getAxis("left").labelText:
             self.plot_item.setLabel("left", label)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import pyqtgraph.functions as fn
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.ui.views.geometry import (
@@ -22,13 +23,50 @@ from gmmviewer.ui.views.theme import qcolor
 
 
 class MeanHandle(pg.TargetItem):
-    """A draggable component mean that also reports right-clicks (for "Remove component")."""
+    """A draggable component mean that also reports right-clicks (for "Remove component").
+
+    A press within :attr:`GRAB_PIXELS` of the drawn disc grabs it too (a near miss would
+    otherwise pan the plot), and the handle highlights there on hover.
+    """
 
     sigRightClicked = QtCore.Signal(object, object)  # handle, screen position (QPointF)
+
+    #: Pixels beyond the drawn disc that still grab the handle.
+    GRAB_PIXELS = 6.0
 
     def __init__(self, component: int, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.component = component
+        self._grab_area: QtGui.QPainterPath | None = None
+        self._grab_area_of: QtGui.QPainterPath | None = None
+
+    def symbol_shape(self) -> QtGui.QPainterPath:
+        """The disc as drawn, in item coordinates."""
+        return super().shape()
+
+    def shape(self) -> QtGui.QPainterPath:
+        """Where a press grabs the handle: the disc widened by :attr:`GRAB_PIXELS`."""
+        symbol = self.symbol_shape()
+        if self._grab_area_of is not symbol:
+            self._grab_area_of = symbol
+            self._grab_area = self._widened(symbol)
+        return self._grab_area
+
+    def _widened(self, symbol: QtGui.QPainterPath) -> QtGui.QPainterPath:
+        device = self.deviceTransform_()
+        if device is None:
+            return symbol
+        # A circle around the disc, built in device pixels and mapped back to the item.
+        centre = device.map(QtCore.QPointF(0, 0))
+        radius = 0.5 * self.scale + self.GRAB_PIXELS
+        circle = QtGui.QPainterPath()
+        circle.addEllipse(centre, radius, radius)
+        return fn.invertQTransform(device).map(circle).united(symbol)
+
+    def paint(self, p: QtGui.QPainter, *_: object) -> None:
+        p.setPen(self.currentPen)
+        p.setBrush(self.currentBrush)
+        p.drawPath(self.symbol_shape())
 
     def mouseClickEvent(self, ev: object) -> None:  # noqa: N802 - Qt override
         if ev.button() == QtCore.Qt.MouseButton.RightButton and not self.moving:
@@ -45,6 +83,8 @@ class ScatterView(PlotView):
     """
 
     ELLIPSE_STDS = (1.0, 2.0)
+    #: Width of the dark edge on each side of an ellipse, at scale 1.
+    HALO_PIXELS = 1.0
     #: Columns whose ranges differ more than this are not drawn with equal axis scales.
     ASPECT_RATIO_LIMIT = 4.0
 
@@ -119,11 +159,9 @@ class ScatterView(PlotView):
             for curve, n_std in zip(self.ellipses[index], self.ELLIPSE_STDS, strict=True):
                 outline = ellipse_points(means[index], covariances[index], n_std)
                 curve.setData(outline[:, 0], outline[:, 1])
-                curve.setPen(self._ellipse_pen(colour, n_std))
-                if n_std == 1.0:
-                    # A dark edge keeps the ellipse visible over points of its own colour.
-                    halo = qcolor(self._theme.ellipse_edge)
-                    curve.setShadowPen(pg.mkPen(halo, width=4.5 * self._scale))
+                pen, halo = self._ellipse_pens(colour, n_std)
+                curve.setPen(pen)
+                curve.setShadowPen(halo)
             handle = self.handles[index]
             # Pushing model state must not look like a user drag.
             with QtCore.QSignalBlocker(handle):
@@ -163,12 +201,22 @@ class ScatterView(PlotView):
             self.ellipses.append(curves)
             self.handles.append(handle)
 
-    def _ellipse_pen(self, colour: QtGui.QColor, n_std: float) -> QtGui.QPen:
+    def _ellipse_pens(self, colour: QtGui.QColor, n_std: float) -> tuple[QtGui.QPen, QtGui.QPen]:
+        """The pen of an ellipse and its halo, drawn under it.
+
+        The halo is the theme's dark edge, one pixel (times the scale) wider on each side
+        and dashed in step with a dashed ellipse: it keeps every ellipse visible over
+        points of its own colour, however densely they cover the plot.
+        """
+        edge = qcolor(self._theme.ellipse_edge)
+        margin = 2 * self.HALO_PIXELS * self._scale
         if n_std == 1.0:
-            return pg.mkPen(colour, width=2.5 * self._scale)
+            width = 2.5 * self._scale
+            return pg.mkPen(colour, width=width), pg.mkPen(edge, width=width + margin)
         faded = QtGui.QColor(colour)
-        faded.setAlpha(170)
-        return pg.mkPen(faded, width=1.5 * self._scale, style=QtCore.Qt.PenStyle.DashLine)
+        faded.setAlpha(210)
+        width = 1.5 * self._scale
+        return _dashed_pen(faded, width, width), _dashed_pen(edge, width + margin, width)
 
     def _on_handle_moved(self, handle: MeanHandle) -> None:
         position = handle.pos()
@@ -293,3 +341,14 @@ class ScatterView(PlotView):
             pen=pg.mkPen(qcolor(self._theme.foreground), width=1.5),
             size=16 * self._scale,
         )
+
+
+def _dashed_pen(colour: QtGui.QColor, width: float, unit: float) -> QtGui.QPen:
+    """A cosmetic dashed pen: dashes of 4 ``unit`` pixels, gaps of 2, whatever its width
+    (Qt measures dashes in pen widths), with flat ends, so a wider halo keeps in step."""
+    pen = QtGui.QPen(colour)
+    pen.setWidthF(width)
+    pen.setCosmetic(True)
+    pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+    pen.setDashPattern([4.0 * unit / width, 2.0 * unit / width])
+    return pen

@@ -48,7 +48,9 @@ class StatusView:
         self.labels["nll"].setText(f"NLL {-state.log_likelihood:,.4f}{change_text}")
         if session.converged:
             # "Converged" above the truth line confuses a class: say what it means.
-            converged = f"converged: mean log-lik. change < tol {session.tol:g} (lower tol to go on)"
+            converged = (
+                f"converged: mean log-lik. change < tol {session.tol:g} (lower tol to go on)"
+            )
         elif session.done:
             converged = f"stopped at max_iter = {session.max_iter}"
         else:

@@ -393,7 +393,9 @@ class Controller(QtCore.QObject):
         colours: Any = UNCHANGED
         if resp_source is not self._shown_resp:
             self._shown_resp = resp_source
-            colours = point_colours(session.responsibilities, session.n_samples)
+            colours = self.runner.colours_for(resp_source)
+            if colours is None:
+                colours = point_colours(session.responsibilities, session.n_samples)
         present(
             self.plot,
             params if params is not self._shown_params else UNCHANGED,

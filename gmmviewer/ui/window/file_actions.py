@@ -17,16 +17,20 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from gmmviewer.core.analysis.snapshots import parse_iterations, snapshots
+from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.files.csv_writer import write_history_csv
 from gmmviewer.core.files.paramfile import save_params
 from gmmviewer.core.files.session_file import SESSION_EXTENSION, load_session, save_session
 from gmmviewer.core.session.recording import history_states, states_to_convergence
+from gmmviewer.core.text import count as counted
 from gmmviewer.ui.dialogs import CsvImportDialog, GenerateDialog
+from gmmviewer.ui.dialogs.model_choice import largest_k_message
 from gmmviewer.ui.dialogs.progress import close_progress, open_progress
 from gmmviewer.ui.export.animation import AnimationDialog, AnimationRecorder, AnimationSettings
 from gmmviewer.ui.export.exporting import export_plot
 from gmmviewer.ui.export.snapshots import render_strip
+from gmmviewer.ui.panels.controls import ModelSettings
 from gmmviewer.ui.views.theme import Theme
 from gmmviewer.ui.window.background import BackgroundJob
 from gmmviewer.ui.window.controller import Controller
@@ -106,7 +110,7 @@ class FileActions(QtCore.QObject):
         except GMMViewerError as error:
             self.reporter.error(str(error))
             return False
-        return self.controller.load_dataset(dataset)
+        return self._start(dataset, dialog.model_settings())
 
     def generate_data(self) -> bool:
         """File > Generate data: the synthetic data dialog, then a new session."""
@@ -115,9 +119,23 @@ class FileActions(QtCore.QObject):
         dialog = GenerateDialog(self._parent)
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return False
-        dataset = dialog.dataset()
-        k = dataset.truth.n_components if dataset.truth is not None else None
-        return self.controller.load_dataset(dataset, n_components=k)
+        return self._start(dialog.dataset(), dialog.model_settings())
+
+    def _start(self, dataset: Dataset, model: ModelSettings) -> bool:
+        """A new session on ``dataset`` with the model its dialog showed, never the
+        settings of the data before; a K the data cannot take is refused in one line."""
+        name = os.path.basename(dataset.source) if dataset.source else "the data"
+        problem = largest_k_message(model.n_components, dataset.n_samples, name)
+        if problem is not None:
+            self.reporter.error(problem)
+            return False
+        return self.controller.load_dataset(
+            dataset,
+            n_components=model.n_components,
+            init=model.init,
+            seed=model.seed,
+            covariance_type=model.covariance_type,
+        )
 
     # =============================================================== sessions
     def save_session(self, path: str | None = None) -> bool:
@@ -324,7 +342,7 @@ class FileActions(QtCore.QObject):
         if self.progress is not None:
             if self.progress.maximum() and count <= self.progress.maximum():
                 self.progress.setValue(count)
-            self.progress.setLabelText(f"Recorded {count} frames")
+            self.progress.setLabelText(f"Recorded {counted(count, 'frame')}")
 
     def _on_recorded(self, summary: str) -> None:
         self._close_progress()

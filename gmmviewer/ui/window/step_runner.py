@@ -9,11 +9,13 @@ committed with :meth:`EMSession.apply` back on the GUI thread.
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6 import QtCore
 
 from gmmviewer.core.errors import GMMViewerError, SessionError
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.core.session.transitions import PreparedStep
+from gmmviewer.ui.views.present import point_colours
 from gmmviewer.ui.window.background import BackgroundJob
 
 #: N x K above which a half-step runs on a worker thread.
@@ -44,6 +46,7 @@ class StepRunner(QtCore.QObject):
         self._job.finished.connect(self._on_job_finished)
         self._session: EMSession | None = None
         self._applied = False
+        self._colours: tuple[object, np.ndarray] | None = None
 
     @property
     def busy(self) -> bool:
@@ -65,8 +68,19 @@ class StepRunner(QtCore.QObject):
             return
         self._session, self._applied = session, False
 
+        n_samples = session.n_samples
+
         def work(should_stop):
-            yield session.prepare()
+            prepared = session.prepare()
+            # The point colours of new responsibilities are an (N, K) x (K, 3) product:
+            # blend them here too, so the GUI thread only draws.
+            colours = None
+            if prepared.resp is not None and (
+                prepared.origin is None
+                or prepared.state.resp_params is not prepared.origin.resp_params
+            ):
+                colours = point_colours(prepared.resp.T, n_samples)
+            yield prepared, colours
 
         self._job.start(work)
         self.busy_changed.emit(True)
@@ -79,9 +93,18 @@ class StepRunner(QtCore.QObject):
         """Block until the worker is idle (used when closing the window)."""
         return self._job.wait(msecs)
 
-    def _on_computed(self, prepared: PreparedStep) -> None:
+    def colours_for(self, resp_params: object) -> np.ndarray | None:
+        """Point colours blended on the worker for these responsibilities, if any."""
+        if self._colours is not None and self._colours[0] is resp_params:
+            return self._colours[1]
+        return None
+
+    def _on_computed(self, computed: tuple[PreparedStep, np.ndarray | None]) -> None:
+        prepared, colours = computed
         if self._session is None:
             return
+        if colours is not None:
+            self._colours = (prepared.state.resp_params, colours)
         try:
             self._session.apply(prepared)
             self._applied = True

@@ -23,6 +23,7 @@ from gmmviewer.core.analysis.model_selection import ModelScore
 from gmmviewer.core.analysis.restarts import RestartRun, best_run, run_restarts
 from gmmviewer.core.em.estep import explain_point
 from gmmviewer.core.em.kmeans import KMeansResult, kmeans
+from gmmviewer.core.text import count
 from gmmviewer.ui.dialogs.model_selection_dialog import ModelSelectionDialog
 from gmmviewer.ui.dialogs.progress import close_progress, open_progress
 from gmmviewer.ui.panels.compare_panel import ComparePanel
@@ -268,7 +269,7 @@ class TeachingTools(QtCore.QObject):
         self.controller.plot.show_kmeans(result.centres[:, dims], colours)
         text = (
             f"k-means with K = {session.n_components} (seed {session.seed}): inertia "
-            f"{result.inertia:,.4g} after {result.n_iter} iterations."
+            f"{result.inertia:,.4g} after {count(result.n_iter, 'iteration')}."
         )
         hard = session.hard_assignments()
         if hard is not None:
@@ -338,7 +339,7 @@ class TeachingTools(QtCore.QObject):
         self.work_progressed.emit(
             len(self.restart_runs),
             f"seed {run.seed}: NLL {-run.result.log_likelihood:,.2f} after "
-            f"{run.result.n_iter} iterations",
+            f"{count(run.result.n_iter, 'iteration')}",
         )
 
     def _on_restarts_finished(self, completed: bool) -> None:
@@ -351,7 +352,7 @@ class TeachingTools(QtCore.QObject):
         outcome = "" if completed else f" (cancelled after {done} of {self._restart_total})"
         self.work_finished.emit(
             f"Kept seed {best.seed}: NLL {-best.result.log_likelihood:,.2f}, the best of "
-            f"{done} runs{outcome}."
+            f"{count(done, 'run')}{outcome}."
         )
         # The best run becomes the session's own, replayed half-step by half-step.
         if self.controller.guarded(lambda: session.reinitialize(seed=best.seed)):
