@@ -30,6 +30,15 @@ from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.files.csv_reader import load_csv
 from gmmviewer.core.files.csv_writer import write_data_csv
 from gmmviewer.core.files.paramfile import FILE_FORMATS, load_params, save_params
+from gmmviewer.core.limits import (
+    MAX_COMPONENTS,
+    MAX_COVARIANCE_ENTRIES,
+    MAX_GENERATED_FEATURES,
+    MAX_GENERATED_SAMPLES,
+    MAX_GENERATED_VALUES,
+    MAX_SEED,
+    covariance_entries,
+)
 from gmmviewer.core.params import GMMParams
 
 PROG = "gmmviewer"
@@ -58,6 +67,34 @@ def _int_at_least(minimum: int, what: str):
 
 _positive_int = _int_at_least(1, "a positive number")
 _non_negative_int = _int_at_least(0, "zero or more")
+
+
+def _int_at_most(maximum: int, what: str):
+    """An argparse type: a whole number from 1 to ``maximum``; the limit names itself."""
+
+    def parse(text: str) -> int:
+        value = _positive_int(text)
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"at most {maximum:,} {what}, got {value:,}")
+        return value
+
+    return parse
+
+
+_n_components = _int_at_most(MAX_COMPONENTS, "components are supported")
+
+
+def _seed(text: str) -> int:
+    """An argparse type: a seed from 0 to :data:`MAX_SEED` (what the window's seed box holds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to {MAX_SEED:,}, got {text}"
+        )
+    return value
 
 
 def _non_negative_float(text: str) -> float:
@@ -107,7 +144,7 @@ def _add_model_options(parser: argparse.ArgumentParser, k_required: bool) -> Non
         "-k",
         "--components",
         dest="k",
-        type=_positive_int,
+        type=_n_components,
         required=False,
         default=None if k_required else 3,
         metavar="K",
@@ -126,7 +163,9 @@ def _add_model_options(parser: argparse.ArgumentParser, k_required: bool) -> Non
         metavar="METHOD",
         help=f"initialisation: {', '.join(INIT_METHODS)} (default kmeans)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the initialisation (0)")
+    parser.add_argument(
+        "--seed", type=_seed, default=0, help="seed of the initialisation (0 to 2**31 - 1; 0)"
+    )
     parser.add_argument(
         "--tol",
         type=_non_negative_float,
@@ -193,15 +232,25 @@ def build_parser() -> argparse.ArgumentParser:
         "-k",
         "--components",
         dest="k",
-        type=_positive_int,
+        type=_n_components,
         metavar="K",
-        help="a random well-separated mixture of K components",
+        help=f"a random well-separated mixture of K components (at most {MAX_COMPONENTS:,})",
     )
     generate_parser.add_argument(
-        "-n", "--samples", dest="n", type=_positive_int, required=True, metavar="N"
+        "-n",
+        "--samples",
+        dest="n",
+        type=_int_at_most(MAX_GENERATED_SAMPLES, "samples are generated"),
+        required=True,
+        metavar="N",
+        help=f"rows to sample (at most {MAX_GENERATED_SAMPLES:,})",
     )
     generate_parser.add_argument(
-        "--dim", type=_positive_int, default=2, metavar="D", help="dimensions (random only; 2)"
+        "--dim",
+        type=_int_at_most(MAX_GENERATED_FEATURES, "columns are generated"),
+        default=2,
+        metavar="D",
+        help=f"dimensions (random only; 2, at most {MAX_GENERATED_FEATURES})",
     )
     generate_parser.add_argument(
         "--separation",
@@ -209,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=3.0,
         help="least distance between components in standard deviations (random only; 3)",
     )
-    generate_parser.add_argument("--seed", type=_non_negative_int, default=0, help="seed (0)")
+    generate_parser.add_argument("--seed", type=_seed, default=0, help="seed (0)")
     generate_parser.add_argument("-o", "--output", required=True, metavar="DATA.csv")
     generate_parser.add_argument(
         "--truth", metavar="TRUTH.json", help="also write the true parameters"
@@ -259,6 +308,14 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     n_components = start.n_components if start is not None else args.k
 
     dataset = load_csv(args.data, args.columns, normalize=args.normalize, min_rows=n_components)
+    covariance_type = args.covariance_type or (start.covariance_type if start else "full")
+    entries = covariance_entries(n_components, dataset.n_features, covariance_type)
+    if entries > MAX_COVARIANCE_ENTRIES:
+        raise CommandError(
+            f"{n_components:,} {covariance_type} covariances of {dataset.n_features:,} columns "
+            f"hold {entries:,} numbers; at most {MAX_COVARIANCE_ENTRIES:,} are fitted "
+            "(use fewer components or columns, or --covariance-type diag)"
+        )
     if start is not None:
         if start.n_features != dataset.n_features:
             raise CommandError(
@@ -308,6 +365,12 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise CommandError(f"the data file must end in .csv, got {args.output!r}")
     if args.truth:
         _output_format(args.truth)
+    n_features = 2 if args.preset else args.dim
+    if args.n * n_features > MAX_GENERATED_VALUES:
+        raise CommandError(
+            f"{args.n:,} samples of {n_features} columns are {args.n * n_features:,} values; "
+            f"at most {MAX_GENERATED_VALUES:,} are generated"
+        )
     if args.preset:
         dataset = make_preset(args.preset, n_samples=args.n, seed=args.seed)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -473,24 +474,28 @@ def test_directory(tmp_path):
         load_csv(tmp_path)
 
 
+def refuse_to_open(monkeypatch, path: Path, error: OSError) -> None:
+    """Make opening ``path`` (and only it) raise ``error``: root may read any file."""
+    real_open = os.open
+
+    def fake_open(file, flags, *args, **kwargs):
+        if os.fspath(file) == os.fspath(path):
+            raise error
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", fake_open)
+
+
 def test_unreadable_file(write, monkeypatch):
     path = write("x\n1\n")
-
-    def refuse(self, *args, **kwargs):
-        raise PermissionError(13, "Permission denied", str(self))
-
-    monkeypatch.setattr(Path, "open", refuse)
+    refuse_to_open(monkeypatch, path, PermissionError(13, "Permission denied", str(path)))
     with pytest.raises(DataError, match="cannot read data.csv: permission denied"):
         load_csv(path)
 
 
 def test_other_os_errors(write, monkeypatch):
     path = write("x\n1\n")
-
-    def fail(self, *args, **kwargs):
-        raise OSError(5, "Input/output error")
-
-    monkeypatch.setattr(Path, "open", fail)
+    refuse_to_open(monkeypatch, path, OSError(5, "Input/output error"))
     with pytest.raises(DataError, match="cannot read data.csv: Input/output error"):
         load_csv(path)
 

@@ -183,3 +183,21 @@ def test_large_data_blend_their_colours_on_the_worker(qtbot, window, monkeypatch
     shown = window.scatter.points.colours()
     expected = present.point_colours(session.responsibilities, session.n_samples)
     np.testing.assert_array_equal(shown, expected)
+
+
+def test_opening_a_session_saved_in_the_other_theme_shows_its_data_in_that_theme(
+    qtbot, window, tmp_path
+):
+    from gmmviewer.core.files.session_file import save_session
+    from gmmviewer.core.session.em_session import EMSession
+
+    small = EMSession(make_preset("overlapping", 120, seed=3), 2)
+    small.step()
+    path = tmp_path / "dark.gmmv"
+    save_session(str(path), small, embed_data=True, view={"dims": [0, 1], "theme": "dark"})
+    assert window.view_state.theme == "light" and window.controller.session.n_samples == 600
+    assert window.files.open_session(str(path))
+    assert window.controller.session.n_samples == 120
+    assert window.view_state.theme == "dark" and window.scatter.theme.name == "dark"
+    assert window.scatter.points.colours().shape == (120, 3)
+    assert window.last_error_box is None

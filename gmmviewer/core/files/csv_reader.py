@@ -10,8 +10,14 @@ blank lines are skipped; a quoted field may not span lines (a line with an odd n
 ``"`` is an error); a missing value (empty, NA, NaN, N/A, null, ?, inf, ...) drops its row
 when it falls in a selected column. With a delimiter other than ``,``, a decimal comma
 (``1,5``) is detected when no field uses a decimal point.
-Text that is not UTF-8 is read as Windows-1252 (or Latin-1); a file with NUL bytes near its
-start, other than UTF-16 with a byte-order mark, is refused as binary.
+Text that is not UTF-8 is read as Windows-1252 (or Latin-1); a file with NUL bytes or
+control characters near its start, other than UTF-16 with a byte-order mark, is refused as
+binary. A number is what ``np.loadtxt`` reads: ASCII, no ``_`` digit separators.
+
+Only regular files of at most :data:`~gmmviewer.core.limits.MAX_DATA_FILE_BYTES` are read
+(a FIFO or a device is refused before it is opened for reading), and at most
+:data:`~gmmviewer.core.limits.MAX_FEATURES` columns are selected. Every pass over the
+fields is linear in their number, however wide the file.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ import numpy as np
 
 from gmmviewer.core.data.dataset import Dataset, LoadReport
 from gmmviewer.core.errors import DataError
+from gmmviewer.core.files.reading import InputError, read_regular_file
+from gmmviewer.core.limits import MAX_DATA_FILE_BYTES, MAX_FEATURES
 from gmmviewer.core.text import count
 
 __all__ = ["AUTO", "CsvPreview", "head_rows", "load_csv", "sniff_csv"]
@@ -51,6 +59,9 @@ _SNIFF_ROWS = 100
 _CHUNK_ROWS = 50_000
 _PREVIEW_BYTES = 1 << 20
 _BINARY_PROBE = 8192
+# Characters text never holds: C0 controls but tab, line ends, form feed and the DOS
+# end-of-file mark (Ctrl-Z), DEL, and the C1 controls that undecodable bytes become.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")
 _QUOTED_WORD = re.compile(r'"((?:[^"]|"")*)"|([^\s"]\S*)')
 _COMMA_NUMBER = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
 _POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
@@ -195,10 +206,16 @@ def load_csv(
     layout = _analyse(_read_text(path), name, delimiter, has_header, decimal, _SNIFF_ROWS)
     if columns is None:
         if not layout.numeric:
-            raise DataError(f"{name} has no numeric columns ({', '.join(layout.columns)})")
+            raise DataError(f"{name} has no numeric columns ({_listed(layout.columns)})")
         selected = list(layout.numeric)
     else:
         selected = _select(columns, layout)
+    if len(selected) > MAX_FEATURES:
+        kind = "numeric column" if columns is None else "selected column"
+        raise DataError(
+            f"{name} has {count(len(selected), kind)}; at most {MAX_FEATURES:,} columns "
+            "are fitted: choose fewer"
+        )
     values = _parse(layout, selected)
     index_column = None
     if columns is None and _index_column(layout, values[:, 0]) == 0:
@@ -216,13 +233,12 @@ def load_csv(
             f"{name} has only {count(n_usable, 'usable row')}, fewer than the {min_rows:,} needed "
             "(one per component)"
         )
+    kept = set(layout.numeric).union(selected)
     report = LoadReport(
         delimiter=layout.delimiter,
         has_header=layout.has_header,
         all_columns=layout.columns,
-        skipped_columns=tuple(
-            c for j, c in enumerate(layout.columns) if j not in layout.numeric and j not in selected
-        ),
+        skipped_columns=tuple(c for j, c in enumerate(layout.columns) if j not in kept),
         n_rows_read=n_read,
         n_rows_dropped=n_read - n_usable,
         index_column=index_column,
@@ -264,14 +280,17 @@ def _name(path: str | os.PathLike[str]) -> str:
 
 def _read_text(path: str | os.PathLike[str], limit: int | None = None) -> str:
     """The file's text with ``\\n`` line ends; at most ``limit`` bytes, cut at a line end."""
-    file, name = Path(path), _name(path)
-    if file.is_dir():
-        raise DataError(f"{name} is a directory, not a data file")
+    name = _name(path)
     try:
-        with file.open("rb") as stream:
-            raw = stream.read(-1 if limit is None else limit)
+        raw = read_regular_file(
+            path, max_bytes=MAX_DATA_FILE_BYTES, what="data files", name=name, head=limit
+        )
+    except InputError as error:
+        raise DataError(str(error)) from None
     except FileNotFoundError:
         raise DataError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise DataError(f"{name} is a directory, not a data file") from None
     except PermissionError:
         raise DataError(f"cannot read {name}: permission denied") from None
     except OSError as error:
@@ -283,6 +302,9 @@ def _read_text(path: str | os.PathLike[str], limit: int | None = None) -> str:
         raise DataError(f"{name} is not a text file")
     else:
         text = _decode(raw[: raw.rfind(b"\n") + 1] or raw if truncated else raw)
+    probe = text[:_BINARY_PROBE]
+    if len(_CONTROL.findall(probe)) > max(1, len(probe) // 100):
+        raise DataError(f"{name} is not a text file")
     if truncated:
         text = text[: text.rfind("\n") + 1] or text
     if not text.strip():
@@ -356,7 +378,7 @@ def _analyse(
     columns = tuple(
         (raw_header[j] if j < len(raw_header) else "") or f"column {j + 1}" for j in range(width)
     )
-    numeric = tuple(j for j in range(width) if _is_numeric(sample, j, decimal))
+    numeric = tuple(np.flatnonzero(_numeric_columns(sample, width, decimal)).tolist())
     return _Layout(
         name, delimiter, decimal, has_header, raw_header, columns, numeric, sample, lines, data,
         quoted='"' in text,
@@ -397,17 +419,51 @@ def _split_quoted(line: str) -> list[str]:
 
 
 def _number(field: str, decimal: str) -> float | None:
-    """The value of a field: NaN when missing, None when it is not a number."""
+    """The value of a field: NaN when missing, None when it is not a number.
+
+    Python's ``float`` also takes ``1_000`` and non-ASCII digits, which are not CSV
+    numbers (``np.loadtxt`` refuses them too).
+    """
+    if "_" in field or not field.isascii():
+        return None
     try:
         return float(field if decimal == "." else field.replace(",", "."))
     except ValueError:
         return math.nan if field.strip().lower() in _MISSING else None
 
 
-def _is_numeric(rows: list[list[str]], column: int, decimal: str) -> bool:
-    """True when the column's values are numbers or missing, and not all missing."""
-    values = [_number(row[column], decimal) for row in rows if column < len(row)]
-    return None not in values and not all(math.isnan(v) for v in values)  # type: ignore[arg-type]
+def _row_numbers(fields: list[str], decimal: str) -> tuple[np.ndarray, np.ndarray]:
+    """Values of a row's fields (NaN when missing) and where a field is not a number.
+
+    Returns
+    -------
+    values : ndarray of shape (n_fields,), float
+    not_number : ndarray of shape (n_fields,), bool
+    """
+    joined = "\n".join(fields)  # no field holds a line break
+    if joined.isascii() and "_" not in joined:
+        plain = joined.replace(",", ".").split("\n") if decimal == "," else fields
+        try:  # the common case, a row of numbers, converted in C
+            return np.array(list(map(float, plain)), dtype=float), np.zeros(len(fields), bool)
+        except ValueError:
+            pass
+    numbers = [_number(field, decimal) for field in fields]
+    not_number = np.array([value is None for value in numbers], dtype=bool)
+    values = np.array([math.nan if value is None else value for value in numbers], dtype=float)
+    return values.reshape(len(fields)), not_number.reshape(len(fields))
+
+
+def _numeric_columns(rows: list[list[str]], width: int, decimal: str) -> np.ndarray:
+    """For each of the first ``width`` columns: its values are numbers or missing, and not
+    all missing (in the rows long enough to have it). Shape (width,), bool; one pass."""
+    not_number = np.zeros(width, dtype=bool)
+    has_value = np.zeros(width, dtype=bool)
+    for row in rows:
+        fields = row[:width]
+        values, bad = _row_numbers(fields, decimal)
+        not_number[: len(fields)] |= bad
+        has_value[: len(fields)] |= ~bad & ~np.isnan(values)
+    return has_value & ~not_number
 
 
 def _guess_decimal(rows: list[list[str]], delimiter: str | None) -> str:
@@ -433,7 +489,7 @@ def _guess_delimiter(lines: list[str], decimal: str | _Auto) -> str | None:
             continue
         consistent = set(widths) == {width} and len(rows[0]) in (width, width - 1)
         mark = _guess_decimal(body, candidate) if decimal is AUTO else decimal
-        numeric = sum(_is_numeric(body, j, mark) for j in range(width))
+        numeric = int(np.count_nonzero(_numeric_columns(body, width, mark)))
         score = (1, consistent, numeric, numeric - width, -priority)
         if score > best[0]:
             best = (score, candidate)
@@ -442,13 +498,13 @@ def _guess_delimiter(lines: list[str], decimal: str | _Auto) -> str | None:
 
 def _guess_header(first: list[str], below: list[list[str]], width: int, decimal: str) -> bool:
     """A header has a non-number where the rows below hold numbers."""
-    first_values = [_number(field, decimal) for field in first]
-    if below and len(first) == width - 1 and None in first_values:
+    _, first_text = _row_numbers(first, decimal)
+    if below and len(first) == width - 1 and first_text.any():
         return True
-    numeric_below = [j for j in range(len(first)) if below and _is_numeric(below, j, decimal)]
-    if numeric_below:
-        return any(first_values[j] is None for j in numeric_below)
-    return all(value is None for value in first_values)
+    numeric_below = _numeric_columns(below, len(first), decimal) if below else None
+    if numeric_below is not None and numeric_below.any():
+        return bool(first_text[numeric_below].any())
+    return bool(first_text.all())
 
 
 def _index_column(layout: _Layout, first: Sequence[float | None]) -> int | None:
@@ -464,13 +520,19 @@ def _index_column(layout: _Layout, first: Sequence[float | None]) -> int | None:
 def _select(columns: Sequence[str | int], layout: _Layout) -> list[int]:
     """Indices of the requested columns, by name, case-insensitive name or index."""
     names, name = layout.columns, layout.name
-    folded = [column.lower() for column in names]
+    # Dictionaries, so that selecting many of many columns stays linear.
+    exact: dict[str, int] = {}
+    folded: dict[str, list[int]] = {}
+    for j, column in enumerate(names):
+        exact.setdefault(column, j)
+        folded.setdefault(column.lower(), []).append(j)
     selected: list[int] = []
+    chosen: set[int] = set()
     for item in [columns] if isinstance(columns, str | int | np.integer) else columns:
-        if isinstance(item, str) and item in names:
-            index = names.index(item)
-        elif isinstance(item, str) and folded.count(item.lower()) == 1:
-            index = folded.index(item.lower())
+        if isinstance(item, str) and item in exact:
+            index = exact[item]
+        elif isinstance(item, str) and len(folded.get(item.lower(), ())) == 1:
+            index = folded[item.lower()][0]
         elif (isinstance(item, int | np.integer) and not isinstance(item, bool)) or (
             isinstance(item, str) and item.strip().isdigit()
         ):
@@ -478,13 +540,21 @@ def _select(columns: Sequence[str | int], layout: _Layout) -> list[int]:
             if not 0 <= index < len(names):
                 raise DataError(f"{name} has no column {index} (it has {len(names)}, from 0)")
         else:
-            raise DataError(f"{name} has no column {item!r} (columns: {', '.join(names)})")
-        if index in selected:
+            raise DataError(f"{name} has no column {item!r} (columns: {_listed(names)})")
+        if index in chosen:
             raise DataError(f"column {names[index]!r} of {name} is selected twice")
         selected.append(index)
+        chosen.add(index)
     if not selected:
         raise DataError(f"no columns of {name} are selected")
     return selected
+
+
+def _listed(names: Sequence[str], shown: int = 12) -> str:
+    """Column names for a message, the first ``shown`` of a wide file."""
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f", ... ({len(names):,} in all)"
 
 
 def _parse(layout: _Layout, selected: list[int]) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Write CSV files: a data set (``gmmviewer generate``) and the NLL history. Imports no Qt.
 
-Values are written with ``repr`` so reading the file back gives the same doubles.
+Values are written with ``repr`` so reading the file back gives the same doubles. Files are
+replaced atomically (:mod:`gmmviewer.core.files.atomic`): a failed write leaves the old one.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.errors import DataError
+from gmmviewer.core.files.atomic import atomic_write
 from gmmviewer.core.session.history import SessionState
 
 
@@ -40,14 +42,14 @@ def write_data_csv(path: str | os.PathLike[str], dataset: Dataset, labels: bool 
     lines = [",".join(header)]
     lines.extend(",".join(repr(value) for value in row) for row in zip(*columns, strict=True))
     try:
-        with open(path, "w", encoding="utf-8", newline="\n") as stream:
+        with atomic_write(path, "w", encoding="utf-8", newline="\n") as stream:
             stream.write("\n".join(lines) + "\n")
     except OSError as error:
         raise DataError(f"cannot write {os.fspath(path)}: {error.strerror or error}") from None
 
 
 def _quoted(name: str) -> str:
-    if any(char in name for char in ',"\n'):
+    if any(char in name for char in ',"\n\r'):
         return '"' + name.replace('"', '""') + '"'
     return name
 
@@ -79,7 +81,7 @@ def write_history_csv(path: str | os.PathLike[str], states: Sequence[SessionStat
         ]
         lines.append(",".join(fields))
     try:
-        with open(path, "w", encoding="utf-8", newline="\n") as stream:
+        with atomic_write(path, "w", encoding="utf-8", newline="\n") as stream:
             stream.write("\n".join(lines) + "\n")
     except OSError as error:
         raise DataError(f"cannot write {os.fspath(path)}: {error.strerror or error}") from None

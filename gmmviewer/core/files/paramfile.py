@@ -63,6 +63,13 @@ source           no                        string or null: the data's file or pr
 
 Unknown fields are ignored. ``NaN`` and ``Infinity`` are rejected.
 
+Limits: a file of at most :data:`~gmmviewer.core.limits.MAX_PARAM_FILE_BYTES` (256 MiB;
+an NPZ may unpack to no more), at most :data:`~gmmviewer.core.limits.MAX_COMPONENTS`
+components and :data:`~gmmviewer.core.limits.MAX_FEATURES` features, JSON nested at most
+:data:`~gmmviewer.core.limits.MAX_JSON_DEPTH` deep. Only regular files are read. Files
+are written atomically (:mod:`gmmviewer.core.files.atomic`): a failed or interrupted save
+leaves the previous file as it was.
+
 **NPZ** (``.npz``), a NumPy archive readable with ``np.load(path, allow_pickle=False)``:
 ``weights`` (K,), ``means`` (K, D) and ``covariances`` (K, D, D) as float64 arrays;
 ``columns`` (D,) as a unicode array; ``format``, ``version``, ``covariance_type``,
@@ -105,6 +112,9 @@ import numpy as np
 
 from gmmviewer.core.errors import ParameterError, ParameterFileError
 from gmmviewer.core.files import paramfile_formats as formats
+from gmmviewer.core.files.atomic import atomic_write
+from gmmviewer.core.files.reading import InputError, read_regular_file
+from gmmviewer.core.limits import MAX_COMPONENTS, MAX_FEATURES, MAX_PARAM_FILE_BYTES
 from gmmviewer.core.params import GMMParams
 
 FILE_FORMATS: tuple[str, ...] = ("json", "npz", "csv")
@@ -195,7 +205,7 @@ def save_params(
         n_samples=n_samples,
         source=source,
     )
-    # Serialise fully in memory first, so that a failure never leaves half a file behind.
+    # Serialise fully in memory first, then replace the file whole (never half a file).
     if kind == "json":
         payload = formats.encode_json(params, meta).encode("utf-8")
     elif kind == "csv":
@@ -203,7 +213,7 @@ def save_params(
     else:
         payload = formats.encode_npz(params, meta)
     try:
-        with open(path_text, "wb") as handle:
+        with atomic_write(path_text) as handle:
             handle.write(payload)
     except OSError as error:
         raise ParameterFileError(f"cannot write {path_text}: {_os_reason(error)}") from None
@@ -292,8 +302,9 @@ def load_params(path: PathLike, *, format: str | None = None) -> ParamFile:
     path_text = os.fspath(path)
     kind = _resolve_format(path_text, format, for_writing=False)
     try:
-        with open(path_text, "rb") as handle:
-            data = handle.read()
+        data = read_regular_file(path_text, max_bytes=MAX_PARAM_FILE_BYTES, what="parameter files")
+    except InputError as error:
+        raise ParameterFileError(str(error)) from None
     except FileNotFoundError:
         raise ParameterFileError(f"{path_text} does not exist") from None
     except IsADirectoryError:
@@ -307,7 +318,7 @@ def load_params(path: PathLike, *, format: str | None = None) -> ParamFile:
     elif kind == "csv":
         fields = formats.read_csv(path_text, data)
     else:
-        fields = formats.read_npz(path_text, data)
+        fields = formats.read_npz(path_text, data, max_bytes=MAX_PARAM_FILE_BYTES)
     return _build(path_text, fields)
 
 
@@ -363,6 +374,11 @@ def _build(path_text: str, fields: dict[str, Any]) -> ParamFile:
     d = means.shape[1]
     if d == 0:
         raise fail("means rows are empty: there must be at least one feature")
+    # Before any per-component work (validating 100,000 components takes minutes).
+    if k > MAX_COMPONENTS:
+        raise fail(f"{k:,} components; at most {MAX_COMPONENTS:,} are supported")
+    if d > MAX_FEATURES:
+        raise fail(f"{d:,} features; at most {MAX_FEATURES:,} columns are fitted")
     if covariances.ndim != 3:
         raise fail("covariances must be a list of matrices, one per component")
     if covariances.shape[0] != k:

@@ -18,12 +18,15 @@ from typing import Any
 import numpy as np
 
 from gmmviewer.core.errors import ParameterFileError
+from gmmviewer.core.files import reading
+from gmmviewer.core.files.reading import InputError, parse_json
+from gmmviewer.core.limits import MAX_COMPONENTS, MAX_FEATURES
 from gmmviewer.core.params import GMMParams
 
 FORMAT_NAME = "gmmviewer-params"
 FORMAT_VERSION = 1
 
-_CSV_FIRST_LINE = re.compile(r"#\s*gmmviewer-params\s+v(\d+)\s+covariance_type=(\S+)\s*$")
+_CSV_FIRST_LINE = re.compile(r"#\s*gmmviewer-params\s+v(\d{1,9})\s+covariance_type=(\S+)\s*$")
 _CSV_META_LINE = re.compile(r"#\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
 OPTIONAL_KEYS = ("log_likelihood", "n_iter", "converged", "n_samples", "source")
 
@@ -112,20 +115,12 @@ def _decode(path_text: str, data: bytes) -> str:
         raise ParameterFileError(f"{path_text} is not UTF-8 text") from None
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not allowed")
-
-
 def read_json(path_text: str, data: bytes) -> dict[str, Any]:
     text = _decode(path_text, data)
     try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as error:
-        raise ParameterFileError(
-            f"{path_text} is not valid JSON (line {error.lineno}: {error.msg})"
-        ) from None
-    except ValueError as error:
-        raise ParameterFileError(f"{path_text}: {error} (numbers must be finite)") from None
+        document = parse_json(text)
+    except InputError as error:
+        raise ParameterFileError(f"{path_text} {error}") from None
     if not isinstance(document, dict):
         raise ParameterFileError(
             f"{path_text} is not a gmmviewer parameter file (expected a JSON object)"
@@ -196,10 +191,11 @@ def read_csv(path_text: str, data: bytes) -> dict[str, Any]:
         if key not in OPTIONAL_KEYS:
             continue
         try:
-            fields[key] = json.loads(raw, parse_constant=_reject_constant)
-        except ValueError:
+            fields[key] = parse_json(raw)
+        except InputError as error:
+            shown = line if len(line) <= 60 else line[:57] + "..."
             raise ParameterFileError(
-                f"{path_text}: cannot read the value of {key} in '{line}'"
+                f"{path_text}: cannot read the value of {key} in '{shown}' (it {error})"
             ) from None
 
     try:
@@ -214,6 +210,14 @@ def read_csv(path_text: str, data: bytes) -> dict[str, Any]:
         raise ParameterFileError(
             f"{path_text}: the header should be component,weight,mean_<column>...,"
             "cov_<column>_<column>... (with all D x D covariance entries)"
+        )
+    if d > MAX_FEATURES:
+        raise ParameterFileError(
+            f"{path_text}: {d:,} features; at most {MAX_FEATURES:,} columns are fitted"
+        )
+    if len(body) > MAX_COMPONENTS:
+        raise ParameterFileError(
+            f"{path_text}: {len(body):,} components; at most {MAX_COMPONENTS:,} are supported"
         )
     mean_headers = header[2 : 2 + d]
     for index, name in enumerate(mean_headers):
@@ -267,19 +271,12 @@ def _features_from_header_length(length: int) -> int | None:
     return d if d >= 1 and 2 + d + d * d == length else None
 
 
-def read_npz(path_text: str, data: bytes) -> dict[str, Any]:
+def read_npz(path_text: str, data: bytes, *, max_bytes: int) -> dict[str, Any]:
     try:
-        archive = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise ParameterFileError(f"{path_text} is not a NumPy .npz archive ({error})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ParameterFileError(f"{path_text} is a single .npy array, not a .npz archive")
-    with archive:
-        try:
-            entries = {name: archive[name] for name in archive.files}
-        except (ValueError, OSError, EOFError) as error:
-            # allow_pickle=False turns object arrays into a ValueError here.
-            raise ParameterFileError(f"{path_text}: unreadable entry ({error})") from None
+        # Sizes are checked before anything is unpacked; object arrays are never loaded.
+        entries = reading.read_npz(data, max_bytes=max_bytes, what="a parameter file")
+    except InputError as error:
+        raise ParameterFileError(f"{path_text} {error}") from None
 
     def scalar(name: str, kinds: str, what: str) -> Any:
         if name not in entries:

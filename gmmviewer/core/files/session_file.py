@@ -15,6 +15,13 @@ arrays, read with ``allow_pickle=False``) holding:
   so opening checks that the file has not changed.
 
 Responsibilities are never stored: the session recomputes them.
+
+Opening checks everything before anything is built (:mod:`~gmmviewer.core.files.session_checks`):
+every field's type and range, shapes, links between states, parameters and data, and
+log-likelihoods recomputed from the data. A session file may be at most
+:data:`~gmmviewer.core.limits.MAX_SESSION_FILE_BYTES` (1 GiB) and unpack to no more;
+only regular files are read. Saving replaces the file atomically
+(:mod:`gmmviewer.core.files.atomic`): an interrupted save leaves the previous file whole.
 """
 
 from __future__ import annotations
@@ -24,7 +31,6 @@ import io
 import json
 import math
 import os
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,10 +38,28 @@ import numpy as np
 
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.errors import GMMViewerError, SessionFileError
+from gmmviewer.core.files.atomic import atomic_write
 from gmmviewer.core.files.csv_reader import load_csv
+from gmmviewer.core.files.reading import (
+    InputError,
+    SizeLimitError,
+    parse_json,
+    read_npz,
+    read_regular_file,
+)
+from gmmviewer.core.files.session_checks import (
+    CheckedMeta,
+    SessionCheckError,
+    build_states,
+    check_embedded_data,
+    check_meta,
+    check_table,
+    check_truth,
+    verify_history,
+)
+from gmmviewer.core.limits import MAX_DATA_FILE_BYTES, MAX_SESSION_FILE_BYTES, byte_size
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.em_session import EMSession
-from gmmviewer.core.session.history import SessionState
 
 FORMAT_NAME = "gmmviewer-session"
 FORMAT_VERSION = 1
@@ -177,8 +201,8 @@ def save_session(
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     try:
-        with open(path_text, "wb") as stream:
-            stream.write(buffer.getvalue())
+        with atomic_write(path_text) as stream:
+            stream.write(buffer.getbuffer())
     except OSError as error:
         raise SessionFileError(f"cannot write {path_text}: {error.strerror or error}") from None
 
@@ -186,97 +210,107 @@ def save_session(
 def load_session(path: str | os.PathLike[str]) -> OpenedSession:
     """Open a session file written by :func:`save_session`.
 
+    Nothing is built until every field has been checked, so a failure leaves whatever
+    the caller shows untouched.
+
     Raises
     ------
     SessionFileError
         With a one-line reason: a missing or unreadable file, not a gmmviewer session, a
-        newer version, damaged contents, or a referenced data file that is missing or
-        has changed.
+        newer version, damaged or inconsistent contents (naming the field), a history
+        that does not match its data, or a referenced data file that is missing or has
+        changed.
     """
     path_text = os.fspath(path)
-    name = os.path.basename(path_text)
-    if not os.path.exists(path_text):
-        raise SessionFileError(f"no such file: {path_text}")
+    name = os.path.basename(path_text) or path_text
+    contents = _read_arrays(path_text, name)
+    meta_array = contents.get("meta")
+    if meta_array is None or meta_array.shape != () or meta_array.dtype.kind != "U":
+        raise SessionFileError(f"{name} is not a gmmviewer session file")
     try:
-        with open(path_text, "rb") as stream:
-            raw = stream.read()
+        document = parse_json(str(meta_array.item()))
+    except InputError as error:
+        raise SessionFileError(f"{name} is damaged: its metadata {error}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+        raise SessionFileError(f"{name} is not a gmmviewer session file")
+    version = document.get("version")
+    if isinstance(version, bool) or version != FORMAT_VERSION:
+        known = isinstance(version, int) and not isinstance(version, bool) and abs(version) < 10**9
+        shown = version if known else "unknown"
+        raise SessionFileError(
+            f"{name} is a version {shown} session; this gmmviewer reads version {FORMAT_VERSION}"
+        )
+    try:
+        meta = check_meta(document)
+        table = check_table(meta.param_types, contents)
+        dataset = _dataset(meta, contents, path_text, name)
+        states = build_states(meta.states, table, dataset.n_samples, dataset.n_features)
+        verify_history(states, meta.position, dataset.X)
+        session = EMSession.restore(dataset, states, meta.position, meta.settings)
+    except SessionFileError:
+        raise
+    except SessionCheckError as error:
+        text = str(error)
+        joiner = " " if text.startswith("does not match") else " is damaged: "
+        raise SessionFileError(f"{name}{joiner}{text}") from None
+    except (GMMViewerError, ValueError, TypeError, KeyError, IndexError, ArithmeticError) as error:
+        raise SessionFileError(f"{name} is damaged: {_reason(error)}") from None
+    return OpenedSession(session, meta.view, meta.data["mode"] == "embedded")
+
+
+def _read_arrays(path_text: str, name: str) -> dict[str, np.ndarray]:
+    """The arrays of the file, refusing special files and anything too large to unpack."""
+    try:
+        raw = read_regular_file(
+            path_text, max_bytes=MAX_SESSION_FILE_BYTES, what="session files", name=name
+        )
+    except InputError as error:
+        raise SessionFileError(str(error)) from None
+    except FileNotFoundError:
+        raise SessionFileError(f"no such file: {path_text}") from None
+    except IsADirectoryError:
+        raise SessionFileError(f"{name} is a directory, not a session file") from None
     except OSError as error:
         raise SessionFileError(f"cannot read {path_text}: {error.strerror or error}") from None
     try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as archive:
-            contents = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        return read_npz(raw, max_bytes=MAX_SESSION_FILE_BYTES, what="a session file")
+    except SizeLimitError as error:
+        raise SessionFileError(f"{name} {error}") from None
+    except InputError as error:
         raise SessionFileError(
-            f"{name} is not a gmmviewer session file (or it is damaged): {_reason(error)}"
+            f"{name} is not a gmmviewer session file (or it is damaged): it {error}"
         ) from None
-    try:
-        meta = json.loads(str(contents["meta"]))
-    except (KeyError, ValueError):
-        raise SessionFileError(f"{name} is not a gmmviewer session file") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-        raise SessionFileError(f"{name} is not a gmmviewer session file")
-    if meta.get("version") != FORMAT_VERSION:
-        raise SessionFileError(
-            f"{name} is a version {meta.get('version')} session; this gmmviewer reads "
-            f"version {FORMAT_VERSION}"
-        )
-    try:
-        dataset = _dataset(meta["data"], contents, path_text, name)
-        table = [
-            GMMParams(
-                contents[f"p{i}_weights"],
-                contents[f"p{i}_means"],
-                contents[f"p{i}_covariances"],
-                kind,
-            )
-            for i, kind in enumerate(meta["params"])
-        ]
-        states = [_state(entry, table) for entry in meta["states"]]
-        session = EMSession.restore(dataset, states, int(meta["position"]), meta["settings"])
-    except SessionFileError:
-        raise
-    except (KeyError, IndexError, TypeError, ValueError, GMMViewerError) as error:
-        raise SessionFileError(f"{name} is damaged: {_reason(error)}") from None
-    return OpenedSession(session, dict(meta.get("view") or {}), meta["data"]["mode"] == "embedded")
 
 
 def _dataset(
-    data: dict[str, Any], contents: dict[str, np.ndarray], path: str, name: str
+    meta: CheckedMeta, contents: dict[str, np.ndarray], path: str, name: str
 ) -> Dataset:
-    truth = None
-    if "truth_weights" in contents:
-        truth = GMMParams(
-            contents["truth_weights"],
-            contents["truth_means"],
-            contents["truth_covariances"],
-            data.get("truth_covariance_type", "full"),
-        )
+    data = meta.data
     if data["mode"] == "embedded":
-        return Dataset(
-            X=contents["X"],
-            columns=tuple(data["columns"]),
-            source=data.get("source", ""),
-            offset=contents["offset"],
-            scale=contents["scale"],
-            labels=contents.get("labels"),
-            truth=truth,
-        )
-    if data["mode"] != "file":
-        raise SessionFileError(f"{name} is damaged: unknown data mode {data['mode']!r}")
+        return check_embedded_data(data, contents, check_truth(data, contents))
     source = data["path"]
     if not os.path.isfile(source):
         beside = os.path.join(os.path.dirname(os.path.abspath(path)), data["relative_path"])
         if not os.path.isfile(beside):
             raise SessionFileError(f"the data file of {name} is missing: {source}")
         source = beside
-    if file_sha256(source) != data["sha256"]:
+    if os.path.getsize(source) > MAX_DATA_FILE_BYTES:  # refused by load_csv; not worth hashing
+        raise SessionFileError(
+            f"the data file {source} of {name} is larger than the "
+            f"{byte_size(MAX_DATA_FILE_BYTES)} data files may be"
+        )
+    try:
+        digest = file_sha256(source)
+    except OSError as error:
+        raise SessionFileError(f"cannot read {source}: {error.strerror or error}") from None
+    if digest != data["sha256"]:
         raise SessionFileError(f"the data file {source} has changed since {name} was saved")
     dataset = load_csv(
         source,
         list(data["columns"]),
-        normalize=bool(data["normalized"]),
+        normalize=data["normalized"],
         delimiter=data["delimiter"],
-        has_header=bool(data["has_header"]),
+        has_header=data["has_header"],
         decimal=data["decimal"],
     )
     if dataset.n_samples != data["n_samples"]:
@@ -284,32 +318,8 @@ def _dataset(
     return dataset
 
 
-def _state(entry: dict[str, Any], table: list[GMMParams]) -> SessionState:
-    resp = entry["resp_params"]
-    return SessionState(
-        action=entry["action"],
-        description=entry["description"],
-        params=table[entry["params"]],
-        resp_params=None if resp is None else table[resp],
-        next_step=entry["next_step"],
-        iteration=int(entry["iteration"]),
-        run_start=int(entry["run_start"]),
-        log_likelihood=_float(entry["log_likelihood"]),
-        elbo=entry["elbo"],
-        lower_bound=_float(entry["lower_bound"]),
-        previous_lower_bound=_float(entry["previous_lower_bound"]),
-        converged=bool(entry["converged"]),
-        status=entry["status"],
-        component=entry["component"],
-    )
-
-
 def _finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
-
-
-def _float(value: float | None) -> float:
-    return -math.inf if value is None else float(value)
 
 
 def _relative(target: str, session_path: str) -> str:

@@ -81,9 +81,8 @@ class NumberAxis(pg.AxisItem):
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
         self._lowest = lowest
-        # The finest spacing and the largest magnitude of every level of ticks, so major
-        # and minor labels share one format ("1.0e-4" beside "1.5e-4").
-        self._finest = math.inf
+        # The largest magnitude of every level of ticks, so that major and minor labels
+        # share one style and exponent ("1e-4" beside "1.5e-4", never "0.0001").
         self._largest = 0.0
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, N803
@@ -91,15 +90,12 @@ class NumberAxis(pg.AxisItem):
         if self._lowest is not None:
             floor = self._lowest - 1e-9 * max(abs(maxVal - minVal), 1e-300)
             levels = [(spacing, [v for v in values if v >= floor]) for spacing, values in levels]
-        shown = [(spacing, values) for spacing, values in levels if len(values)]
-        self._finest = min((spacing for spacing, _ in shown), default=math.inf)
-        self._largest = max((abs(v) for _, values in shown for v in values), default=0.0)
+        self._largest = max((abs(v) for _, values in levels for v in values), default=0.0)
         return levels
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        finest = min(spacing, self._finest)
         largest = max([self._largest, *map(abs, values)])
-        return format_ticks([v * scale for v in values], finest * scale, largest * scale)
+        return format_ticks([v * scale for v in values], spacing * scale, largest * scale)
 
 
 def log_tick_levels(low: float, high: float, size: float) -> list[tuple[float, list[float]]]:

@@ -210,13 +210,13 @@ class Controller(QtCore.QObject):
         self._truth_nll = self._compute_truth_nll(session)
         self._set_session_connected(True)
         self.views.controls.set_k_limit(session.n_samples)
-        changes: dict[str, Any] = {"inspected": None}
-        if "theme" in view:
-            changes["theme"] = str(view["theme"])
         with _quietly(self):
-            self.view_state.update(dims=dims, **changes)
+            self.view_state.update(dims=dims, inspected=None)
         self._show_data()
         self.plot.fit_view()
+        if "theme" in view:
+            # After the new data are shown: restyling redraws the session on screen.
+            self.view_state.update(theme=str(view["theme"]))
         self.mark_saved()
         self.session_replaced.emit()
 
