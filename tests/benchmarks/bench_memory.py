@@ -339,8 +339,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-iter", type=int, default=MAX_ITER, help="EM iterations (3)")
     parser.add_argument("--limit-gb", type=float, default=10.0, help="stop a child above this")
     parser.add_argument("--skip-sklearn", action="store_true", help="measure gmmviewer only")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: N = 1e5, one iteration"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.quick:
+        args.n_samples, args.max_iter = 100_000, 1
 
     if args.child:
         kind, data_path, *rest = args.child

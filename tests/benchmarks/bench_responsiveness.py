@@ -338,6 +338,7 @@ def main() -> None:
         restarts_app(window, probe, seeds, restarts["app"])
         restarts_naive(window, probe, seeds, restarts["naive"])
         print("  restarts done", file=sys.stderr)
+        controller.mark_saved()  # nothing worth keeping: closing must not ask to save
         window.close()
 
     print(

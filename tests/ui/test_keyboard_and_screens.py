@@ -312,9 +312,11 @@ def test_every_scale_step_fits_1280x720(qtbot, active):
     assert sheet.table.horizontalScrollBar().maximum() == 0, "the shortcut sheet is too narrow"
     available = active.screen().availableGeometry().size()
     assert sheet.frameGeometry().size().boundedTo(available) == sheet.frameGeometry().size()
-    with qtbot.waitSignal(sheet.finished):
+    with qtbot.waitSignal(sheet.finished, timeout=WAIT_TIMEOUT_MS):
         press(qtbot, Key.Key_Escape)
     active.activateWindow()
-    qtbot.waitUntil(lambda: QtWidgets.QApplication.focusWidget() is not None)
+    qtbot.waitUntil(
+        lambda: QtWidgets.QApplication.focusWidget() is not None, timeout=WAIT_TIMEOUT_MS
+    )
     press(qtbot, Key.Key_0, Ctrl)
     assert QtWidgets.QApplication.font().pointSizeF() == pytest.approx(base)

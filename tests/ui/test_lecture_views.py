@@ -220,7 +220,7 @@ def test_log_axis_of_negative_nll_plots_nll_minus_its_lowest_plus_one_and_says_s
     assert_readable_log_axis(qtbot, window, shifted)
     # The view says what it plots.
     assert "min + 1" in window.nll_view.axis_label
-    assert "log" in window.nll_view.axis_label
+    assert "log axis" in window.nll_view.readout.text()
     assert "+ 1" in window.nll_view.readout.text()
     press(qtbot, window, Key.Key_L)
     assert window.nll_view.axis_label == "NLL"
@@ -613,20 +613,21 @@ def test_the_import_preview_shows_whole_headers(qtbot, tmp_path):
     dialog = CsvImportDialog.from_file(path)
     qtbot.addWidget(dialog)
     dialog.show()
-    qtbot.waitExposed(dialog)
+    qtbot.waitExposed(dialog, timeout=WAIT_MS)
     header = dialog.preview_table.horizontalHeader()
     metrics = header.fontMetrics()
     for width in (820, 560, 1400):
         dialog.resize(width, 560)
-        qtbot.waitUntil(lambda w=width: dialog.width() == w)
+        qtbot.waitUntil(lambda w=width: dialog.width() == w, timeout=WAIT_MS)
         for j, name in enumerate(names):
             assert header.model().headerData(j, QtCore.Qt.Orientation.Horizontal) == name
             assert header.sectionSize(j) >= metrics.horizontalAdvance(name), (width, name)
     # Wide enough for all: the columns share the table's width, with no scroll bar.
     table = dialog.preview_table
-    qtbot.waitUntil(lambda: not table.horizontalScrollBar().isVisible())
+    qtbot.waitUntil(lambda: not table.horizontalScrollBar().isVisible(), timeout=WAIT_MS)
     qtbot.waitUntil(
-        lambda: table.horizontalHeader().length() >= table.viewport().width() - len(names)
+        lambda: table.horizontalHeader().length() >= table.viewport().width() - len(names),
+        timeout=WAIT_MS,
     )
 
 

@@ -364,10 +364,13 @@ def test_too_many_components_for_the_data_is_an_error_not_a_crash(qtbot, window,
     path.write_text("x,y\n1,2\n3,4\n")
     dialog = CsvImportDialog.from_file(str(path), window)
     qtbot.addWidget(dialog)
+    assert dialog.model_choice.k_spin.value() == 2  # a new data set's own K, capped by rows
+    dialog.model_choice.k_spin.setValue(3)
+    assert not dialog.ok_button.isEnabled()
+    assert "the largest K possible is 2" in dialog.info_label.text()
     qtbot.mouseClick(dialog.ok_button, LEFT)
     session = window.controller.session
-    assert not window.files.import_csv(dialog)
-    assert "need at least 3" in window.last_error_box.text()
+    assert not dialog.result()
     assert window.controller.session is session
 
 
@@ -409,7 +412,7 @@ def test_export_plot_png_and_svg(qtbot, window, tmp_path):
     circles = [e for e in root.iter() if e.tag.endswith("circle")]
     assert len(circles) == 600 + 3  # every point, and the three means, as vectors
     polylines = [e for e in root.iter() if e.tag.endswith("polyline")]
-    assert len(polylines) == 9  # per component: a 1-sd ellipse on a dark edge, a 2-sd one
+    assert len(polylines) == 12  # per component: a 1-sd and a 2-sd ellipse, each on a dark edge
     texts = [e.text for e in root.iter() if e.tag.endswith("text")]
     assert "1: weight" in " ".join(texts) and "x1" in texts
     # Geometry, checked against the session: the points are an axis-aligned affine image of
@@ -424,7 +427,8 @@ def test_export_plot_png_and_svg(qtbot, window, tmp_path):
     affine, *_ = np.linalg.lstsq(design, drawn, rcond=None)  # drawn = [x, y, 1] @ affine
     np.testing.assert_allclose(design @ affine, drawn, atol=0.006)  # written to 0.01 px
     assert affine[0, 0] > 0 > affine[1, 1]
-    assert abs(affine[1, 0]) < 1e-6 * affine[0, 0] and abs(affine[0, 1]) < 1e-6 * affine[0, 0]
+    # No shear beyond what writing coordinates to 0.01 px leaves (about 1e-5 of the scale).
+    assert abs(affine[1, 0]) < 1e-5 * affine[0, 0] and abs(affine[0, 1]) < 1e-5 * affine[0, 0]
 
     def to_data(svg_xy: np.ndarray) -> np.ndarray:
         return (svg_xy - affine[2]) @ np.linalg.inv(affine[:2])
@@ -450,8 +454,8 @@ def test_export_plot_png_and_svg(qtbot, window, tmp_path):
                 break
         else:
             raise AssertionError("an outline is no 1- or 2-sd ellipse of any component")
-    # Every component: its 1-sd ring (drawn twice: dark edge, then colour) and its 2-sd ring.
-    assert rings == {(k, n): 2 if n == 1 else 1 for k in range(3) for n in (1, 2)}
+    # Every component: its 1-sd and 2-sd rings, each drawn twice (dark edge, then colour).
+    assert rings == {(k, n): 2 for k in range(3) for n in (1, 2)}
 
 
 def test_export_plot_to_a_bad_place_is_an_error(qtbot, window, tmp_path):

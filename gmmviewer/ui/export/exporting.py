@@ -12,6 +12,7 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6 import QtWidgets
 
 from gmmviewer.core.errors import GMMViewerError
+from gmmviewer.core.files.atomic import atomic_path, atomic_write
 from gmmviewer.ui.export.svg_export import plot_svg
 
 
@@ -45,11 +46,18 @@ def export_plot(view: object, path: str | os.PathLike[str], width: int = 1600) -
         exporter.parameters()["antialias"] = True
         with _legends_scaled(plot_item):
             image = exporter.export(toBytes=True)
-        if image is None or not image.save(path, "PNG"):
+        if image is None:
             raise ExportError(f"cannot write {path}")
+        try:
+            # Written beside the target and renamed over it: a failure never leaves half a file.
+            with atomic_path(path) as temporary:
+                if not image.save(temporary, "PNG"):
+                    raise ExportError(f"cannot write {path}")
+        except OSError as error:
+            raise ExportError(f"cannot write {path}: {error.strerror or error}") from None
         return
     try:
-        with open(path, "w", encoding="utf-8") as stream:
+        with atomic_write(path, "w", encoding="utf-8") as stream:
             stream.write(plot_svg(view))
     except OSError as error:
         raise ExportError(f"cannot write {path}: {error.strerror or error}") from None

@@ -198,10 +198,18 @@ def log_labels(positions: list[float]) -> list[str]:
         if values.max() >= 1e5 or values.min() < FIXED_LOW:
             return [power_of_ten(round(p)) for p in positions]
         return [f"{v:,.{max(0, -round(p))}f}" for v, p in zip(values, positions, strict=True)]
-    # Round to the precision that tells neighbours apart (and makes 199.99999 read 200).
-    ordered = np.sort(values)
-    gaps = np.diff(ordered)
-    step = float(gaps.min()) if len(gaps) else float(values[0])
-    step = 10.0 ** math.floor(math.log10(step)) if step > 0 else 1.0
-    rounded = np.round(values / step) * step
-    return format_ticks(rounded, step)
+    # The coarsest power of ten that writes every value exactly (199.99999 reads 200,
+    # and 637,500 keeps its 500).
+    step = _exact_step(values)
+    return format_ticks(np.round(values / step) * step, step)
+
+
+def _exact_step(values: np.ndarray) -> float:
+    """The largest power of ten that all ``values`` are multiples of, to 1e-9."""
+    top = math.floor(math.log10(float(np.max(np.abs(values)))))
+    tolerance = 1e-9 * np.abs(values)
+    for exponent in range(top, top - 16, -1):
+        step = 10.0**exponent
+        if np.all(np.abs(np.round(values / step) * step - values) <= tolerance):
+            return step
+    return 10.0 ** (top - 15)

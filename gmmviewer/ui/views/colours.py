@@ -2,7 +2,7 @@
 
 The palette starts with Okabe & Ito's colour-blind-safe set (2008), ordered so the first
 components are the most distinguishable; further components get the colours farthest
-(in CIELAB) from every colour already used, from white, near-black and the neutral grey,
+(by CIEDE2000) from every colour already used, from white, near-black and the neutral grey,
 so even 20 or more components stay pairwise distinct.
 """
 
@@ -45,7 +45,7 @@ def component_colours(n_components: int) -> np.ndarray:
     -------
     colours : ndarray of shape (n_components, 3), dtype uint8
         The first seven are Okabe-Ito's; each further one is, of a grid of readable
-        colours, the farthest in CIELAB from all before it (greedy max-min).
+        colours, the farthest (CIEDE2000) from all before it (greedy max-min).
     """
     palette = _palette(max(n_components, len(OKABE_ITO)))
     return np.array(palette[:n_components], dtype=np.uint8).reshape(n_components, 3)
@@ -64,12 +64,68 @@ def _palette(n_colours: int) -> tuple[tuple[int, int, int], ...]:
     readable &= chroma >= _MIN_CHROMA
     candidates, lab = candidates[readable], lab[readable]
     taken = srgb_to_lab(np.array([*_AVOID, *colours], dtype=float))
-    nearest = np.min(np.linalg.norm(lab[:, None, :] - taken[None, :, :], axis=2), axis=1)
+    nearest = np.min(delta_e_2000(lab[:, None, :], taken[None, :, :]), axis=1)
     while len(colours) < n_colours:
         best = int(np.argmax(nearest))
         colours.append(tuple(int(v) for v in candidates[best]))
-        nearest = np.minimum(nearest, np.linalg.norm(lab - lab[best], axis=1))
+        nearest = np.minimum(nearest, delta_e_2000(lab, lab[best]))
     return tuple(colours)
+
+
+def delta_e_2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
+    """The CIEDE2000 colour difference (Sharma, Wu & Dalal 2005) of CIELAB colours.
+
+    Unlike the plain distance in CIELAB it does not overrate differences of saturated
+    blues, so two blues are not taken for distinct components.
+
+    Parameters
+    ----------
+    lab1, lab2 : ndarray of shape (..., 3)
+        Broadcast against each other.
+
+    Returns
+    -------
+    difference : ndarray of the broadcast shape without the last axis
+    """
+    l1, a1, b1 = np.moveaxis(np.asarray(lab1, dtype=float), -1, 0)
+    l2, a2, b2 = np.moveaxis(np.asarray(lab2, dtype=float), -1, 0)
+    chroma_mean = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(chroma_mean**7 / (chroma_mean**7 + 25.0**7)))
+    a1, a2 = (1 + g) * a1, (1 + g) * a2
+    c1, c2 = np.hypot(a1, b1), np.hypot(a2, b2)
+    h1 = np.degrees(np.arctan2(b1, a1)) % 360
+    h2 = np.degrees(np.arctan2(b2, a2)) % 360
+    grey = c1 * c2 == 0
+    dh = h2 - h1
+    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
+    dh = np.where(grey, 0.0, dh)
+    d_hue = 2 * np.sqrt(c1 * c2) * np.sin(np.radians(dh) / 2)
+    l_mean, c_mean = (l1 + l2) / 2, (c1 + c2) / 2
+    h_sum = h1 + h2
+    h_mean = np.where(
+        grey,
+        h_sum,
+        np.where(
+            np.abs(h1 - h2) <= 180,
+            h_sum / 2,
+            np.where(h_sum < 360, (h_sum + 360) / 2, (h_sum - 360) / 2),
+        ),
+    )
+    t = (
+        1
+        - 0.17 * np.cos(np.radians(h_mean - 30))
+        + 0.24 * np.cos(np.radians(2 * h_mean))
+        + 0.32 * np.cos(np.radians(3 * h_mean + 6))
+        - 0.20 * np.cos(np.radians(4 * h_mean - 63))
+    )
+    rotation = 30 * np.exp(-(((h_mean - 275) / 25) ** 2))
+    r_c = 2 * np.sqrt(c_mean**7 / (c_mean**7 + 25.0**7))
+    s_l = 1 + 0.015 * (l_mean - 50) ** 2 / np.sqrt(20 + (l_mean - 50) ** 2)
+    s_c = 1 + 0.045 * c_mean
+    s_h = 1 + 0.015 * c_mean * t
+    r_t = -np.sin(np.radians(2 * rotation)) * r_c
+    dl, dc, dhue = (l2 - l1) / s_l, (c2 - c1) / s_c, d_hue / s_h
+    return np.sqrt(dl**2 + dc**2 + dhue**2 + r_t * dc * dhue)
 
 
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:

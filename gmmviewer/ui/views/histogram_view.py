@@ -163,6 +163,8 @@ class HistogramView(PlotView):
         k = len(means)
         self._sync_component_items(k)
         self.legend.clear()
+        # A long legend in columns, so twenty components still fit the plot's height.
+        self.legend.setColumnCount(1 + (k - 1) // self.LEGEND_ROWS)
         densities = weighted_densities(self._grid, weights, means, variances)
         for index in range(k):
             colour = QtGui.QColor(*map(int, colours[index]))

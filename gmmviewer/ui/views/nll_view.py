@@ -78,7 +78,7 @@ class NllView(QtWidgets.QWidget):
     #: Smallest y half-span, relative to the value, when every value is the same.
     MIN_RELATIVE_HALF_SPAN = 1e-4
     #: The same on the log axis, in decades.
-    MIN_LOG_HALF_SPAN = 0.02
+    MIN_LOG_HALF_SPAN = math.log10(1 + MIN_RELATIVE_HALF_SPAN)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -396,7 +396,7 @@ class NllView(QtWidgets.QWidget):
         if not self._log_scale:
             label = "NLL"
         elif self._shift() is not None:
-            label = "NLL \u2212 min + 1 (log)"
+            label = "NLL \u2212 min + 1"  # the readout adds "log axis" and the min
         else:
             label = "NLL (log)"
         if label != self.plot_item.getAxis("left").labelText:

@@ -52,6 +52,8 @@ class PlotView(QtWidgets.QWidget):
 
     #: Point diameter in pixels at scale 1.
     POINT_SIZE = 7.0
+    #: Legend entries a column holds before the legend adds another.
+    LEGEND_ROWS = 10
 
     def __init__(self, name: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)

@@ -154,6 +154,8 @@ class ScatterView(PlotView):
         self._sync_component_items(k)
         self._covariances = np.asarray(covariances)
         self.legend.clear()
+        # A long legend in columns, so twenty components still fit the plot's height.
+        self.legend.setColumnCount(1 + (k - 1) // self.LEGEND_ROWS)
         for index in range(k):
             colour = QtGui.QColor(*map(int, colours[index]))
             for curve, n_std in zip(self.ellipses[index], self.ELLIPSE_STDS, strict=True):

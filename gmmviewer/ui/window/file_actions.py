@@ -19,6 +19,7 @@ from PySide6 import QtCore, QtWidgets
 from gmmviewer.core.analysis.snapshots import parse_iterations, snapshots
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.errors import GMMViewerError
+from gmmviewer.core.files.atomic import atomic_path
 from gmmviewer.core.files.csv_writer import write_history_csv
 from gmmviewer.core.files.paramfile import save_params
 from gmmviewer.core.files.session_file import SESSION_EXTENSION, load_session, save_session
@@ -289,10 +290,14 @@ class FileActions(QtCore.QObject):
         image = render_strip(
             session.X, shots, dims, labels, self.controller.plot.view_range(), self._theme()
         )
-        if image.save(self._snapshot_path, "PNG"):
-            self.reporter.status(f"Wrote {self._snapshot_path}", 5000)
-        else:
-            self.reporter.error(f"cannot write {self._snapshot_path}")
+        try:
+            with atomic_path(self._snapshot_path) as temporary:
+                if not image.save(temporary, "PNG"):
+                    raise OSError(f"cannot write {self._snapshot_path}")
+        except OSError as error:
+            self.reporter.error(str(error) or f"cannot write {self._snapshot_path}")
+            return
+        self.reporter.status(f"Wrote {self._snapshot_path}", 5000)
 
     # ============================================================== animation
     def export_animation(
