@@ -40,6 +40,7 @@ from gmmviewer.core.limits import (
     covariance_entries,
 )
 from gmmviewer.core.params import GMMParams
+from gmmviewer.core.text import count
 
 PROG = "gmmviewer"
 SUBCOMMANDS = ("fit", "generate")
@@ -388,7 +389,7 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             source=dataset.source,
         )
     out.write(
-        f"wrote {dataset.n_samples} samples of {dataset.n_features} columns "
+        f"wrote {count(dataset.n_samples, 'sample')} of {count(dataset.n_features, 'column')} "
         f"({dataset.source}, seed {args.seed}) to {args.output}\n"
     )
     if args.truth:
@@ -437,9 +438,9 @@ def format_summary(
     if kind != result.params.covariance_type:
         kind = f"{result.params.covariance_type} (on z-scores; {kind} in data units)"
     lines = [
-        f"{name}: {dataset.n_samples} rows x {dataset.n_features} columns "
+        f"{name}: {count(dataset.n_samples, 'row')} x {count(dataset.n_features, 'column')} "
         f"({', '.join(dataset.columns)})" + (", normalised" if dataset.normalized else ""),
-        f"{params.n_components} components, {kind} covariances: {state}",
+        f"{count(params.n_components, 'component')}, {kind} covariances: {state}",
         f"log-likelihood {log_likelihood:.6g} ({log_likelihood / dataset.n_samples:.6g} per row)",
         "",
     ]

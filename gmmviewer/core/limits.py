@@ -57,3 +57,13 @@ def covariance_entries(n_components: int, n_features: int, covariance_type: str)
     if covariance_type == "diag":
         return n_components * n_features
     return n_components
+
+#: Largest magnitude of a data value (in the data's own units) EM fits. Squared deviations,
+#: summed over millions of samples and from means up to :data:`MAX_MEAN_DISTANCE` data
+#: extents away, then stay far from overflow (about 1e308).
+MAX_DATA_MAGNITUDE = 1e100
+#: How far a mean may lie from the centre of the data's bounding box, in data extents
+#: (the largest column range); farther, EM's sums lose every digit of the data.
+MAX_MEAN_DISTANCE = 1e6
+#: Largest ``generate --separation`` (in standard deviations between component means).
+MAX_SEPARATION = 1e6

@@ -253,7 +253,7 @@ def test_animation_has_one_frame_per_half_step(qtbot, window, tmp_path):
     assert len(pngs) == half_steps + 1
     with Image.open(pngs[1]) as first_e_step:
         assert first_e_step.size == (480, 360)
-    assert "Wrote" in window.statusBar().currentMessage()
+    assert "Wrote" in window.status_view.note
 
 
 def test_animation_of_a_history_range(qtbot, window, tmp_path):

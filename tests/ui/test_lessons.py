@@ -192,7 +192,7 @@ def test_restarts_draw_every_run_and_keep_the_best(qtbot, window):
         assert window.teaching.run_restarts(5)
     # The outcome is read when it is announced (a status message expires).
     outcome = finished.args[0]
-    assert window.statusBar().currentMessage() == outcome
+    assert window.status_view.note == outcome
     runs = window.teaching.restart_runs
     assert [run.seed for run in runs] == [0, 1, 2, 3, 4]
     assert [done for done, _ in progress] == [1, 2, 3, 4, 5]

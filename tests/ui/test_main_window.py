@@ -535,7 +535,7 @@ def test_equal_axis_scales_unless_the_columns_ranges_differ_a_lot(qtbot, window,
     # Minutes of eruption against minutes of waiting: ranges 15-fold apart.
     assert not window.actions_by_name["equal_aspect"].isChecked()
     assert not window.scatter.plot_item.vb.state["aspectLocked"]
-    assert "ranges differ" in window.statusBar().currentMessage()
+    assert "ranges differ" in window.status_view.note
     qtbot.keyClick(window, Key.Key_L, Ctrl)
     assert window.scatter.plot_item.vb.state["aspectLocked"]
     assert window.controller.load_dataset(load_csv(faithful_path, normalize=True), 2, "kmeans", 0)

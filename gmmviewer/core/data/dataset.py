@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from gmmviewer.core.data.extent import check_data_magnitude
 from gmmviewer.core.errors import DataError
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.text import count
@@ -118,6 +119,12 @@ class Dataset:
             raise DataError(f"{len(columns)} column names for {d} columns")
         offset = np.zeros(d) if self.offset is None else np.asarray(self.offset, float)
         scale = np.ones(d) if self.scale is None else np.asarray(self.scale, float)
+        check_data_magnitude(X, columns)
+        if self.offset is not None or self.scale is not None:
+            # The data's own units must be representable too (parameters are exported in them).
+            with np.errstate(over="ignore", invalid="ignore"):
+                raw_bound = np.abs(offset) + np.abs(scale) * np.max(np.abs(X), axis=0)
+            check_data_magnitude(raw_bound[None, :], columns)
         object.__setattr__(self, "X", _frozen(np.ascontiguousarray(X)))
         object.__setattr__(self, "columns", columns)
         object.__setattr__(self, "offset", _frozen(offset))

@@ -16,6 +16,7 @@ import numpy as np
 
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.errors import DataError
+from gmmviewer.core.limits import MAX_SEPARATION
 from gmmviewer.core.params import GMMParams
 
 #: Largest condition number (ratio of largest to smallest eigenvalue) of the covariances
@@ -415,6 +416,8 @@ def _check_separation(separation: Any) -> float:
         raise DataError(f"separation must be a number, got {separation!r}") from None
     if not math.isfinite(value) or value < 0.0:
         raise DataError(f"separation must be a finite number >= 0, got {separation!r}")
+    if value > MAX_SEPARATION:
+        raise DataError(f"separation must be at most {MAX_SEPARATION:g}, got {separation!r}")
     return value
 
 

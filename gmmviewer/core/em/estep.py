@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gmmviewer.core.em.gaussian import feature_major_deviations
 from gmmviewer.core.em.passes import (
     CHUNK_SIZE,
     ChunkBuffers,
@@ -94,7 +95,7 @@ def e_step(X: np.ndarray, params: GMMParams, chunk_size: int = CHUNK_SIZE) -> Po
     Posterior
     """
     n_samples = X.shape[0]
-    stats = _statistics_for(params)
+    stats = _statistics_for(params, X)
     resp = np.empty((params.n_components, n_samples))
     hard = np.empty(n_samples, dtype=np.intp)
     total = 0.0
@@ -134,17 +135,25 @@ def e_step_streaming(
     log_likelihood : float
         Total log-likelihood of ``params``.
     stats : SufficientStatistics or None
-        Centred at ``params.means``.
+        Centred at ``params.means`` (clipped to the data's bounding box).
     """
-    stats = _statistics_for(params) if statistics else None
+    stats = _statistics_for(params, X) if statistics else None
     total = 0.0
     for _, _, norm in _e_step_chunks(X, params, stats, chunk_size):
         total += float(norm.sum())
     return total, stats
 
 
-def _statistics_for(params: GMMParams) -> SufficientStatistics:
-    return SufficientStatistics(np.array(params.means), params.covariance_type)
+def _statistics_for(params: GMMParams, X: np.ndarray) -> SufficientStatistics:
+    """Empty statistics centred at the means, each clipped to the data's bounding box.
+
+    Moments around a mean far from the data would cancel every significant digit of
+    the data in ``x - mu`` (the M-step and the lower bound then subtract huge, nearly
+    equal numbers); around a centre inside the box they stay as exact as the data.
+    """
+    means = np.array(params.means)
+    centres = np.clip(means, X.min(axis=0), X.max(axis=0)) if X.shape[0] else means
+    return SufficientStatistics(centres, params.covariance_type)
 
 
 def _e_step_chunks(
@@ -158,9 +167,17 @@ def _e_step_chunks(
     ``norm`` is the log-density of each sample; ``stats``, when given, has already
     counted the chunk. The buffers are reused for the next chunk.
     """
+    clipped = None
+    if stats is not None:
+        clipped = np.flatnonzero(np.any(stats.centres != params.means, axis=1))
     for rows, buffers in weighted_log_prob_chunks(X, params, chunk_size):
         norm = normalize_chunk(buffers)
         if stats is not None:
+            if clipped is not None and clipped.size:
+                # Deviations from the clipped centres, for the components far from the data.
+                buffers.deviations[clipped] = feature_major_deviations(
+                    X[rows], stats.centres[clipped]
+                )
             stats.add(buffers.deviations, buffers.scratch, work=buffers.work)
         yield rows, buffers, norm
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gmmviewer.core.data.dataset import Dataset
+from gmmviewer.core.data.extent import DataExtent, check_data_magnitude
 from gmmviewer.core.em.estep import e_step_streaming
 from gmmviewer.core.em.gaussian import check_covariance_type
 from gmmviewer.core.em.initialization import check_n_components, initialize
@@ -161,6 +162,8 @@ def fit(
         raise ParameterError("X must be a non-empty 2-D array of shape (n_samples, n_features)")
     if not np.all(np.isfinite(data)):
         raise ParameterError("X contains missing or non-finite values")
+    if not isinstance(X, Dataset):
+        check_data_magnitude(data)
     tol, max_iter, reg_covar = check_tol(tol), check_max_iter(max_iter), check_reg_covar(reg_covar)
     n_samples = data.shape[0]
     if init_params is None:
@@ -175,6 +178,8 @@ def fit(
             )
         check_n_components(params.n_components, n_samples)
     data_variance = float(np.mean(feature_variance(data)))
+    if init_params is not None:
+        DataExtent.of(data, data_variance).check_params(params)
 
     records: list[IterationRecord] = []
     statuses: list[str] = []

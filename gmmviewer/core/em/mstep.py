@@ -22,6 +22,7 @@ import numpy as np
 
 from gmmviewer.core.em.gaussian import SingularCovarianceError
 from gmmviewer.core.em.statistics import SufficientStatistics
+from gmmviewer.core.errors import ParameterError
 from gmmviewer.core.params import GMMParams
 
 #: A component whose responsibilities sum to less than this many points has lost them all.
@@ -181,6 +182,11 @@ def _positive_definite(
     precision overflows and densities turn into NaN). A covariance that still fails
     to factorise gets ten times more on its diagonal until it does. Every repair is
     reported with its size.
+
+    Raises
+    ------
+    ParameterError
+        When the covariances are not finite (they overflowed), so no repair can help.
     """
     floor = MIN_RELATIVE_VARIANCE * scale
     covariances = np.array(covariances, dtype=float)
@@ -206,7 +212,10 @@ def _positive_definite(
             _ = params.precisions_cholesky
         except SingularCovarianceError as error:
             which = error.component
-            amount = 10.0 * max(added.get(which, 0.0), reg_covar, floor)
+            # Growing from the matrix's own size, ten times a try reaches its diagonal
+            # within about twenty tries whatever its scale.
+            size = float(np.max(np.abs(covariances if which is None else covariances[which])))
+            amount = 10.0 * max(added.get(which, 0.0), reg_covar, floor, 1e-15 * size)
             covariances = np.array(covariances)
             if kind == "tied":
                 covariances[np.diag_indices_from(covariances)] += amount
@@ -227,4 +236,7 @@ def _positive_definite(
             for which, amount in added.items()
         )
         return params, repairs
-    raise AssertionError("covariance repair did not converge")  # pragma: no cover
+    raise ParameterError(
+        "a covariance could not be made positive definite (its values overflow): "
+        "rescale the data or increase reg_covar"
+    )

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from gmmviewer.core.data.dataset import Dataset
+from gmmviewer.core.data.extent import DataExtent
 from gmmviewer.core.em.estep import Posterior
 from gmmviewer.core.em.gaussian import check_covariance_type
 from gmmviewer.core.em.initialization import check_init_method, check_n_components, initialize
@@ -126,6 +127,7 @@ class EMSession:
         self._dataset = dataset
         self._X = dataset.X
         self._data_variance = float(np.mean(feature_variance(self._X)))
+        self._extent = DataExtent.of(self._X, self._data_variance)
         self.changed = Signal()
         self._tol = check_tol(tol)
         self._max_iter = check_max_iter(max_iter)
@@ -597,6 +599,7 @@ class EMSession:
             instead of adding another entry, so one drag is one undo step.
         """
         params = self.params.with_mean(component, mean)
+        self._extent.check_means(params.means)
         state = self.state
         merging = merge and state.action == "move mean" and state.component == component
         description = f"moved the mean of component {component + 1}"
@@ -679,4 +682,4 @@ class EMSession:
                 f"{self.n_features}"
             )
         check_n_components(params.n_components, self.n_samples)
-        return params.validate()
+        return self._extent.check_params(params.validate())

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import math
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from gmmviewer.core.session.em_session import EMSession
 
 
 class StatusView:
-    """Fills a window's QStatusBar with permanent, separately readable fields."""
+    """Fills a window's QStatusBar with permanent, separately readable fields.
+
+    Passing news (a file written, a choice explained) is shown with :meth:`show_note` in
+    the message field for a while, then the state's own message returns. QStatusBar's
+    temporary messages are not used: they were drawn over the message field.
+    """
 
     FIELDS = ("iteration", "next", "nll", "converged", "size", "message")
 
@@ -26,6 +31,35 @@ class StatusView:
             else:
                 status_bar.addPermanentWidget(label)
             self.labels[name] = label
+        self._message = ("", False, "")  # the state's text, warning, tool tip
+        self._note = ""
+        self._note_timer = QtCore.QTimer(status_bar)
+        self._note_timer.setSingleShot(True)
+        self._note_timer.timeout.connect(self._end_note)
+
+    def show_note(self, text: str, msecs: int = 5000) -> None:
+        """Show ``text`` in the message field for ``msecs`` milliseconds."""
+        self._note = text
+        self._note_timer.start(max(1, int(msecs)))
+        self._show_message()
+
+    @property
+    def note(self) -> str:
+        """The passing message on show, or ''."""
+        return self._note
+
+    def _end_note(self) -> None:
+        self._note = ""
+        self._show_message()
+
+    def _show_message(self) -> None:
+        label = self.labels["message"]
+        text, warning, tip = self._message
+        if self._note and not warning:
+            text, tip = self._note, self._note
+        label.setText(text)
+        label.setStyleSheet("color: #d55e00; font-weight: bold;" if warning else "")
+        label.setToolTip(tip)
 
     def show_session(self, session: EMSession, running: bool, busy: bool) -> None:
         """Show the session's current state."""
@@ -62,13 +96,8 @@ class StatusView:
             "smaller tol lets Run and Step continue."
         )
         self.labels["size"].setText(f"N = {session.n_samples:,}  K = {session.n_components}")
-        message = state.status or state.description
-        self.labels["message"].setText(message)
-        warning = bool(state.status)
-        self.labels["message"].setStyleSheet(
-            "color: #d55e00; font-weight: bold;" if warning else ""
-        )
-        self.labels["message"].setToolTip(state.status or "")
+        self._message = (state.status or state.description, bool(state.status), state.status)
+        self._show_message()
 
     def text(self) -> str:
         """Everything shown, in order (for tests)."""

@@ -636,6 +636,7 @@ class Controller(QtCore.QObject):
         if self._can_step():
             _, stop = self.session.run_bounds()
             self.go_to(stop - 1)
+            self.views.nll.fit_view()  # after a wheel zoom, End shows the whole run again
 
     # ---------------------------------------------------------- initialisation
     def reinitialize(self, seed: int | None = None) -> None:

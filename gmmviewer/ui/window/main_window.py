@@ -90,7 +90,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_view = StatusView(self.statusBar())
         self._create_layout()
         self.menus = build_menus(self.menuBar(), self.actions_by_name)
-        self.reporter = WindowReporter(self)
+        self.reporter = WindowReporter(self, self.status_view)
         self.controller = Controller(
             Views(
                 scatter=self.scatter,

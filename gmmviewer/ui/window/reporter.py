@@ -9,6 +9,8 @@ from typing import Protocol
 
 from PySide6 import QtCore, QtWidgets
 
+from gmmviewer.ui.views.status_view import StatusView
+
 
 class Reporter(Protocol):
     """Errors and status messages, as the window shows them."""
@@ -31,9 +33,10 @@ class WindowReporter(QtCore.QObject):
         The last status message (tests read it after the bar cleared it).
     """
 
-    def __init__(self, window: QtWidgets.QMainWindow) -> None:
+    def __init__(self, window: QtWidgets.QMainWindow, status_view: StatusView) -> None:
         super().__init__(window)
         self._window = window
+        self._status_view = status_view
         self.last_error_box: QtWidgets.QMessageBox | None = None
         self.last_status = ""
 
@@ -55,7 +58,7 @@ class WindowReporter(QtCore.QObject):
     def status(self, message: str, msecs: int = 5000) -> None:
         """Show ``message`` in the status bar for ``msecs`` milliseconds."""
         self.last_status = message
-        self._window.statusBar().showMessage(message, msecs)
+        self._status_view.show_note(message, msecs)
 
     def _forget_error_box(self) -> None:
         self.last_error_box = None
