@@ -58,6 +58,7 @@ def covariance_entries(n_components: int, n_features: int, covariance_type: str)
         return n_components * n_features
     return n_components
 
+
 #: Largest magnitude of a data value (in the data's own units) EM fits. Squared deviations,
 #: summed over millions of samples and from means up to :data:`MAX_MEAN_DISTANCE` data
 #: extents away, then stay far from overflow (about 1e308).

@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 from gmmviewer.core.errors import DataError
 from gmmviewer.core.files import csv_reader
 from gmmviewer.core.files.csv_reader import AUTO, CsvPreview, load_csv, sniff_csv
+from gmmviewer.core.limits import MAX_DATA_MAGNITUDE
 from gmmviewer.core.params import GMMParams
 
 DATA = shared_data_dir()
@@ -636,7 +637,10 @@ def _tables(draw):
         hnp.arrays(
             np.float64,
             (n_rows, n_columns),
-            elements=st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=True),
+            # Every double text can hold that gmmviewer fits (larger ones are refused).
+            elements=st.floats(
+                -MAX_DATA_MAGNITUDE, MAX_DATA_MAGNITUDE, allow_nan=False, allow_subnormal=True
+            ),
         )
     )
     header = draw(st.one_of(st.none(), st.lists(_NAME, min_size=n_columns, max_size=n_columns,

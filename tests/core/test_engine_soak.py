@@ -69,9 +69,20 @@ def _operation(rng: np.random.Generator, session: EMSession) -> str:
     name = str(
         rng.choice(
             [
-                "step", "step", "step", "advance", "undo", "redo", "go_to", "reinitialize",
-                "move_mean", "move_mean", "add_component", "remove_component",
-                "reg_covar", "set_params",
+                "step",
+                "step",
+                "step",
+                "advance",
+                "undo",
+                "redo",
+                "go_to",
+                "reinitialize",
+                "move_mean",
+                "move_mean",
+                "add_component",
+                "remove_component",
+                "reg_covar",
+                "set_params",
             ]
         )
     )

@@ -34,11 +34,23 @@ def expected_bounds(states, position):
     return start, stop
 
 
+def expected_x(states):
+    """The curve's x by hand: n + 0.5 after an E-step, n otherwise, and an entry
+    other than an initialisation never left of the one before it."""
+    xs = []
+    for index, s in enumerate(states):
+        x = s.iteration + (0.5 if s.next_step == "M" else 0.0)
+        if index > 0 and s.action != "initialise":
+            x = max(x, xs[-1])
+        xs.append(x)
+    return xs
+
+
 def expected_trace(states, start, stop):
     chosen = list(states)[start:stop]
     return {
         "indices": list(range(start, stop)),
-        "x": [s.iteration + (0.5 if s.next_step == "M" else 0.0) for s in chosen],
+        "x": expected_x(list(states))[start:stop],
         "nll": [-s.log_likelihood for s in chosen],
         "neg_elbo": [math.nan if s.elbo is None else -s.elbo for s in chosen],
         "converged": [s.converged for s in chosen],
@@ -192,3 +204,17 @@ def test_history_is_a_read_only_view_that_copies_nothing(session):
     assert not hasattr(history, "push") and not hasattr(history, "append")
     session.step()  # the view is live
     assert len(history) == 7 and history[-1] is session.state
+
+
+def test_the_curve_never_runs_backwards_after_adding_or_removing_a_component():
+    from gmmviewer import EMSession, make_preset
+
+    session = EMSession(make_preset("lecture", n_samples=200, seed=0), 3)
+    session.step()
+    session.e_step()  # at iteration 1.5
+    session.add_component([0.0, 0.0])
+    session.remove_component(0)
+    session.step()
+    x = session.trace(*session.run_bounds()).x
+    assert np.all(np.diff(x) >= 0), x
+    assert x[-1] == 2.0  # the next M-step still counts as iteration 2

@@ -104,7 +104,7 @@ class HistoryTrace:
         History index of every point.
     x : ndarray of shape (n_entries,), float
         ``iteration + 0.5`` for a state whose next half-step is the M-step (it follows
-        an E-step), else ``iteration``.
+        an E-step), else ``iteration``; an edit never lies left of the entry before it.
     nll : ndarray of shape (n_entries,), float
         Negative log-likelihood of the state's parameters.
     neg_elbo : ndarray of shape (n_entries,), float
@@ -137,7 +137,12 @@ class _Columns:
                 grown = np.empty(2 * old.size, dtype=old.dtype)
                 grown[: old.size] = old
                 setattr(self, name, grown)
-        self.x[index] = state.iteration + (0.5 if state.next_step == "M" else 0.0)
+        x = state.iteration + (0.5 if state.next_step == "M" else 0.0)
+        if state.action != "initialise" and index > 0:
+            # An edit after an E-step (add or remove a component) drops the responsibilities
+            # but happens later in time: the curve must not run backwards.
+            x = max(x, float(self.x[index - 1]))
+        self.x[index] = x
         self.nll[index] = -state.log_likelihood
         self.neg_elbo[index] = math.nan if state.elbo is None else -state.elbo
         self.converged[index] = state.converged
