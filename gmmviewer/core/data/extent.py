@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gmmviewer.core.em.passes import data_bounds
 from gmmviewer.core.errors import DataError, ParameterError
 from gmmviewer.core.limits import MAX_DATA_MAGNITUDE, MAX_MEAN_DISTANCE
 from gmmviewer.core.params import GMMParams
@@ -70,7 +71,7 @@ class DataExtent:
     @classmethod
     def of(cls, X: np.ndarray, variance: float) -> DataExtent:
         """The extent of ``X`` (shape (n_samples, n_features)) with mean variance ``variance``."""
-        low, high = X.min(axis=0), X.max(axis=0)
+        low, high = data_bounds(X)
         extent = float(np.max(high - low))
         if not extent > 0.0:
             extent = max(float(np.max(np.abs(X))), 1.0)

@@ -26,6 +26,7 @@ from gmmviewer.core.em.passes import (
     CHUNK_SIZE,
     ChunkBuffers,
     chunk_entropy,
+    data_bounds,
     most_responsible_chunk,
     normalize_chunk,
     weighted_log_prob_chunks,
@@ -117,6 +118,7 @@ def e_step_streaming(
     params: GMMParams,
     statistics: bool = True,
     chunk_size: int = CHUNK_SIZE,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, SufficientStatistics | None]:
     """The E-step of headless ``fit``: the pass of :func:`e_step`, responsibilities dropped.
 
@@ -129,6 +131,9 @@ def e_step_streaming(
     params : GMMParams
     statistics : bool
         When False only the log-likelihood is computed.
+    bounds : tuple of ndarray of shape (n_features,), optional
+        The data's smallest and largest value per column (see
+        :func:`~gmmviewer.core.em.passes.data_bounds`), when the caller already has them.
 
     Returns
     -------
@@ -137,14 +142,16 @@ def e_step_streaming(
     stats : SufficientStatistics or None
         Centred at ``params.means`` (clipped to the data's bounding box).
     """
-    stats = _statistics_for(params, X) if statistics else None
+    stats = _statistics_for(params, X, bounds) if statistics else None
     total = 0.0
     for _, _, norm in _e_step_chunks(X, params, stats, chunk_size):
         total += float(norm.sum())
     return total, stats
 
 
-def _statistics_for(params: GMMParams, X: np.ndarray) -> SufficientStatistics:
+def _statistics_for(
+    params: GMMParams, X: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None = None
+) -> SufficientStatistics:
     """Empty statistics centred at the means, each clipped to the data's bounding box.
 
     Moments around a mean far from the data would cancel every significant digit of
@@ -152,7 +159,9 @@ def _statistics_for(params: GMMParams, X: np.ndarray) -> SufficientStatistics:
     equal numbers); around a centre inside the box they stay as exact as the data.
     """
     means = np.array(params.means)
-    centres = np.clip(means, X.min(axis=0), X.max(axis=0)) if X.shape[0] else means
+    if bounds is None and X.shape[0]:
+        bounds = data_bounds(X)
+    centres = means if bounds is None else np.clip(means, *bounds)
     return SufficientStatistics(centres, params.covariance_type)
 
 

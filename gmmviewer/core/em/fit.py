@@ -34,7 +34,7 @@ from gmmviewer.core.em.objective import (
     check_tol,
     has_converged,
 )
-from gmmviewer.core.em.passes import feature_variance
+from gmmviewer.core.em.passes import data_bounds, feature_variance
 from gmmviewer.core.errors import Cancelled, ParameterError
 from gmmviewer.core.params import GMMParams
 
@@ -178,6 +178,7 @@ def fit(
             )
         check_n_components(params.n_components, n_samples)
     data_variance = float(np.mean(feature_variance(data)))
+    bounds = data_bounds(data)
     if init_params is not None:
         DataExtent.of(data, data_variance).check_params(params)
 
@@ -191,7 +192,7 @@ def fit(
         if should_stop is not None and should_stop():
             raise Cancelled("the fit was cancelled")
         previous_lower_bound = lower_bound
-        log_likelihood, stats = e_step_streaming(data, params)
+        log_likelihood, stats = e_step_streaming(data, params, bounds=bounds)
         assert stats is not None
         if keep_history:
             records.append(IterationRecord(n_iter - 1, params, log_likelihood, status))

@@ -212,10 +212,10 @@ def _positive_definite(
             _ = params.precisions_cholesky
         except SingularCovarianceError as error:
             which = error.component
-            # Growing from the matrix's own size, ten times a try reaches its diagonal
-            # within about twenty tries whatever its scale.
+            # Starting no lower than the matrix's rounding error (eps times its size), ten
+            # times more a try reaches its diagonal within about twenty tries at any scale.
             size = float(np.max(np.abs(covariances if which is None else covariances[which])))
-            amount = 10.0 * max(added.get(which, 0.0), reg_covar, floor, 1e-15 * size)
+            amount = 10.0 * max(added.get(which, 0.0), reg_covar, floor, 1e-17 * size)
             covariances = np.array(covariances)
             if kind == "tied":
                 covariances[np.diag_indices_from(covariances)] += amount

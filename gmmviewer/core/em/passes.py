@@ -9,6 +9,7 @@ million-point iteration take a fraction of a second.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -244,3 +245,28 @@ def feature_variance(X: np.ndarray, chunk_size: int = CHUNK_SIZE) -> np.ndarray:
         centred = X[rows] - mean
         squares += np.einsum("nd,nd->d", centred, centred)
     return squares / max(n_samples, 1)
+
+
+# Bounding boxes of read-only data matrices, by identity, so that the E-step of a session
+# (whose data never change) pays for them once rather than at every pass.
+_BOUNDS_CACHE: dict[int, tuple[weakref.ref, np.ndarray, np.ndarray]] = {}
+_BOUNDS_CACHE_SIZE = 8
+
+
+def data_bounds(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest value of every column, each of shape (n_features,).
+
+    Cached for an array that owns its values and is read-only (a Dataset's ``X``), so
+    asking again at every E-step is free; computed afresh for any other array.
+    """
+    cacheable = not X.flags.writeable and X.flags.owndata
+    if cacheable:
+        entry = _BOUNDS_CACHE.get(id(X))
+        if entry is not None and entry[0]() is X:
+            return entry[1], entry[2]
+    low, high = X.min(axis=0), X.max(axis=0)
+    if cacheable:
+        if len(_BOUNDS_CACHE) >= _BOUNDS_CACHE_SIZE:
+            _BOUNDS_CACHE.pop(next(iter(_BOUNDS_CACHE)))
+        _BOUNDS_CACHE[id(X)] = (weakref.ref(X), low, high)
+    return low, high

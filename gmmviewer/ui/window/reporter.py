@@ -41,7 +41,14 @@ class WindowReporter(QtCore.QObject):
         self.last_status = ""
 
     def error(self, message: str) -> None:
-        """Show ``message`` in a window-modal, non-blocking message box."""
+        """Show ``message`` in a window-modal, non-blocking message box.
+
+        The same message while its box is still open is not shown twice (a drag refused
+        at every mouse move must not stack boxes).
+        """
+        shown = self.last_error_box
+        if shown is not None and shown.isVisible() and shown.text() == message:
+            return
         box = QtWidgets.QMessageBox(
             QtWidgets.QMessageBox.Icon.Warning,
             "gmmviewer",
