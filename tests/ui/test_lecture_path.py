@@ -201,3 +201,20 @@ def test_opening_a_session_saved_in_the_other_theme_shows_its_data_in_that_theme
     assert window.view_state.theme == "dark" and window.scatter.theme.name == "dark"
     assert window.scatter.points.colours().shape == (120, 3)
     assert window.last_error_box is None
+
+
+def test_an_animation_range_outside_the_history_is_one_message_not_a_timer_exception(
+    qtbot, window, tmp_path
+):
+    from gmmviewer.ui.export.animation import AnimationSettings
+
+    session = window.controller.session
+    qtbot.keyClick(window, Key.Key_Space)
+    before = (session.position, len(session.history))
+    settings = AnimationSettings(gif_path=str(tmp_path / "x.gif"), width=320, height=240)
+    assert window.files.export_animation(settings=settings, entry_range=(0, 99)) is None
+    box = window.last_error_box
+    assert box is not None and "no history entry 99" in box.text()
+    assert "\n" not in box.text()
+    assert (session.position, len(session.history)) == before
+    assert not (tmp_path / "x.gif").exists()

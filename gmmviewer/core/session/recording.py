@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gmmviewer.core.errors import SessionError
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.core.session.history import SessionState
 
@@ -52,17 +53,27 @@ def states_to_convergence(session: EMSession, max_frames: int = MAX_FRAMES) -> I
 def history_states(session: EMSession, start: int, stop: int) -> Iterator[Frame]:
     """History entries ``start`` to ``stop`` (inclusive, in either order of the bounds).
 
+    The bounds are checked at once, not when the first frame is drawn, so a bad range
+    is refused where it is asked for.
+
     Raises
     ------
-    IndexError
+    SessionError
         When a bound is outside the history.
     """
     low, high = sorted((int(start), int(stop)))
     if low < 0 or high >= len(session.history):
-        raise IndexError(f"the history has entries 0 to {len(session.history) - 1}")
+        raise SessionError(
+            f"there is no history entry {low if low < 0 else high}: "
+            f"the history has entries 0 to {len(session.history) - 1}"
+        )
     copy = EMSession.restore(
         session.dataset, list(session.history), session.position, session.fit_settings()
     )
-    for index in range(low, high + 1):
+    return _frames_of(copy, range(low, high + 1))
+
+
+def _frames_of(copy: EMSession, indices: range) -> Iterator[Frame]:
+    for index in indices:
         state = copy.go_to(index)
         yield Frame(state, copy.responsibilities)

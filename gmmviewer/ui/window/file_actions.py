@@ -329,7 +329,7 @@ class FileActions(QtCore.QObject):
                 self.controller.plot.view_range(),
                 self,
             )
-        except (GMMViewerError, IndexError) as error:
+        except GMMViewerError as error:
             self.reporter.error(str(error))
             return None
         total = 0 if entry_range is None else abs(entry_range[1] - entry_range[0]) + 1
