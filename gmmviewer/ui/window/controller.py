@@ -101,7 +101,7 @@ class Controller(QtCore.QObject):
         The views show the session's current state.
     running_changed(bool)
     modified_changed(bool)
-        The session has (or no longer has) unsaved changes.
+        Whether the session has unsaved changes, after every refresh and save.
     """
 
     session_replaced = QtCore.Signal()
@@ -132,7 +132,6 @@ class Controller(QtCore.QObject):
         self._saved_length = 0
         #: Asked before a modified session is replaced or closed; True lets it go.
         self.confirm_discard: Callable[[], bool] = _allow
-        self._was_modified = False
         # What the views show, so a refresh redraws only what changed.
         self._shown_params: object | None = None
         self._shown_resp: object | None = UNCHANGED
@@ -282,10 +281,9 @@ class Controller(QtCore.QObject):
         return session.state is not self._saved_state or len(session.history) != self._saved_length
 
     def _update_modified(self) -> None:
-        modified = self.modified
-        if modified != self._was_modified:
-            self._was_modified = modified
-        self.modified_changed.emit(modified)
+        # Emitted on every refresh: the title also shows the document's name, which
+        # changes with a save even when "modified" does not.
+        self.modified_changed.emit(self.modified)
 
     def document_name(self) -> str:
         """What the title bar calls the session: its file, its data file or the demo."""
