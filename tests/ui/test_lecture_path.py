@@ -218,3 +218,29 @@ def test_an_animation_range_outside_the_history_is_one_message_not_a_timer_excep
     assert "\n" not in box.text()
     assert (session.position, len(session.history)) == before
     assert not (tmp_path / "x.gif").exists()
+
+
+def test_animation_files_are_renamed_into_place_whole(qtbot, window, tmp_path):
+    from PIL import Image
+
+    from gmmviewer.ui.export.animation import AnimationSettings
+
+    target = tmp_path / "em.gif"
+    target.write_bytes(b"an older animation")
+    frames = tmp_path / "frames"
+    settings = AnimationSettings(
+        gif_path=str(target), frames_dir=str(frames), width=320, height=240
+    )
+    qtbot.keyClick(window, Key.Key_Space)
+    recorder = window.files.export_animation(settings=settings, entry_range=(0, 2))
+    with qtbot.waitSignal(recorder.finished, timeout=60_000):
+        pass
+    with Image.open(target) as gif:
+        assert gif.n_frames == 3
+    # Only the finished files: no temporary left beside them.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["em.gif", "frames"]
+    assert sorted(p.name for p in frames.iterdir()) == [
+        "frame_0000.png",
+        "frame_0001.png",
+        "frame_0002.png",
+    ]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.core.errors import GMMViewerError
+from gmmviewer.core.files.atomic import atomic_path
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.core.session.history import SessionState
 from gmmviewer.core.session.recording import Frame
@@ -189,8 +190,9 @@ class AnimationRecorder(QtCore.QObject):
             image = self._render(frame, len(self.frames))
             if self._settings.frames_dir:
                 name = os.path.join(self._settings.frames_dir, f"frame_{len(self.frames):04d}.png")
-                if not image.save(name, "PNG"):
-                    raise AnimationError(f"cannot write {name}")
+                with atomic_path(name) as temporary:
+                    if not image.save(temporary, "PNG"):
+                        raise AnimationError(f"cannot write {name}")
         except (AnimationError, OSError) as error:
             self._timer.stop()
             self.failed.emit(str(error))
@@ -227,15 +229,18 @@ class AnimationRecorder(QtCore.QObject):
             durations[-1] = max(duration, int(round(1000 * settings.hold_last)))
             try:
                 first, *rest = self.frames
-                first.save(
-                    settings.gif_path,
-                    save_all=True,
-                    append_images=rest,
-                    duration=durations,
-                    loop=0,
-                    disposal=1,
-                    optimize=False,
-                )
+                # Written beside the target and renamed over it: a GIF is never half there.
+                with atomic_path(settings.gif_path) as temporary:
+                    first.save(
+                        temporary,
+                        format="GIF",
+                        save_all=True,
+                        append_images=rest,
+                        duration=durations,
+                        loop=0,
+                        disposal=1,
+                        optimize=False,
+                    )
             except OSError as error:
                 self.failed.emit(f"cannot write {settings.gif_path}: {error.strerror or error}")
                 return
