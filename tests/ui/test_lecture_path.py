@@ -157,7 +157,7 @@ def test_large_data_blend_their_colours_on_the_worker(qtbot, window, monkeypatch
     import threading
 
     from gmmviewer.ui.views import present
-    from gmmviewer.ui.window import controller as controller_module
+    from gmmviewer.ui.window import session_drawing as drawing_module
     from gmmviewer.ui.window import step_runner
 
     calls: list[tuple[str, int]] = []
@@ -170,7 +170,7 @@ def test_large_data_blend_their_colours_on_the_worker(qtbot, window, monkeypatch
         return blend
 
     monkeypatch.setattr(step_runner, "point_colours", spy("worker"))
-    monkeypatch.setattr(controller_module, "point_colours", spy("controller"))
+    monkeypatch.setattr(drawing_module, "point_colours", spy("controller"))
     assert window.controller.load_dataset(make_preset("lecture", 100_000, seed=2), 3)
     calls.clear()
     session = window.controller.session

@@ -14,33 +14,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore
 
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.data.synthetic import make_preset
-from gmmviewer.core.em.estep import weighted_log_prob
 from gmmviewer.core.em.objective import DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.session.em_session import EMSession
-from gmmviewer.ui.panels.controls import ControlPanel, ModelSettings
-from gmmviewer.ui.views.geometry import (
-    contour_levels,
-    data_extent,
-    density_curve,
-    density_grid,
-    marginal,
-)
-from gmmviewer.ui.views.histogram_view import HistogramView
-from gmmviewer.ui.views.nll_view import NllCurve, NllView
+from gmmviewer.ui.panels.controls import ModelSettings
 from gmmviewer.ui.views.plot_view import PlotView
-from gmmviewer.ui.views.present import UNCHANGED, point_colours, present
-from gmmviewer.ui.views.scatter_view import ScatterView
-from gmmviewer.ui.views.status_view import StatusView
 from gmmviewer.ui.window.reporter import Reporter
+from gmmviewer.ui.window.session_drawing import SessionDrawer, Views
 from gmmviewer.ui.window.step_runner import StepRunner
 from gmmviewer.ui.window.view_state import ViewState
 
@@ -63,23 +50,6 @@ NEW_SESSION: dict[str, Any] = {
     "max_iter": DEFAULT_MAX_ITER,
     "reg_covar": DEFAULT_REG_COVAR,
 }
-
-
-@dataclass
-class Views:
-    """The widgets the controller pushes state into.
-
-    ``scatter`` shows two columns at a time; ``histogram`` one-column data. Both
-    implement :class:`~gmmviewer.ui.views.plot_view.PlotView`, and
-    :attr:`Controller.plot` is the one in use.
-    """
-
-    scatter: ScatterView
-    histogram: HistogramView
-    nll: NllView
-    controls: ControlPanel
-    status: StatusView
-    actions: dict[str, QtGui.QAction]
 
 
 class Controller(QtCore.QObject):
@@ -121,21 +91,16 @@ class Controller(QtCore.QObject):
         self.view_state = view_state
         self.reporter = reporter
         self.session: EMSession | None = None
-        self.plot: PlotView = views.scatter
+        self.drawer = SessionDrawer(views, view_state)
         self.session_path = ""
         self._running = False
         self._dragging: int | None = None
         self._finish_iteration = False
         self._shut_down = False
-        self._truth_nll: float | None = None
         self._saved_state: object | None = None
         self._saved_length = 0
         #: Asked before a modified session is replaced or closed; True lets it go.
         self.confirm_discard: Callable[[], bool] = _allow
-        # What the views show, so a refresh redraws only what changed.
-        self._shown_params: object | None = None
-        self._shown_resp: object | None = UNCHANGED
-        self._density_params: object | None = None
         self.runner = StepRunner(self)
         self.runner.finished.connect(self._on_step_finished)
         self.runner.failed.connect(self._on_step_failed)
@@ -205,8 +170,7 @@ class Controller(QtCore.QObject):
         dims = tuple(int(d) for d in view.get("dims", ()))
         if not dims or any(d >= session.n_features for d in dims) or len(set(dims)) != len(dims):
             dims = (0,) if session.n_features == 1 else (0, 1)
-        self.plot = self.views.histogram if len(dims) == 1 else self.views.scatter
-        self._truth_nll = self._compute_truth_nll(session)
+        self.drawer.new_session(session)
         self._set_session_connected(True)
         self.views.controls.set_k_limit(session.n_samples)
         with _quietly(self):
@@ -312,7 +276,7 @@ class Controller(QtCore.QObject):
     @property
     def truth_nll(self) -> float | None:
         """NLL of the true parameters of generated data (None otherwise)."""
-        return self._truth_nll
+        return self.drawer.truth_nll
 
     @property
     def idle(self) -> bool:
@@ -328,6 +292,11 @@ class Controller(QtCore.QObject):
         return self.session is not None and not self._running and not self.runner.busy
 
     # ========================================================== state -> views
+    @property
+    def plot(self) -> PlotView:
+        """The plot in use: the scatter, or the histogram for one column."""
+        return self.drawer.plot
+
     def _on_session_changed(self, action: str) -> None:
         self.refresh()
 
@@ -337,18 +306,10 @@ class Controller(QtCore.QObject):
         if name == "dims":
             self._show_data()
             self.plot.fit_view()
-        elif name == "contours":
-            self._refresh_density(force=True)
-        elif name == "truth":
-            self._show_truth()
-        elif name == "log_nll":
-            self.views.nll.set_log_scale(self.view_state.log_nll)
-        elif name == "bound":
-            self.views.nll.show_bound(self.view_state.bound)
-        elif name == "equal_aspect":
-            self.views.scatter.set_equal_aspect(self.view_state.equal_aspect)
         elif name == "speed":
             self.refresh()
+        else:
+            self.drawer.apply_view_setting(name, self.session)
 
     def push_view_state(self) -> None:
         """Give the views every setting of the view state (at start-up)."""
@@ -358,25 +319,16 @@ class Controller(QtCore.QObject):
         self.redraw()
 
     def _show_data(self) -> None:
-        """Give the plot for the shown columns the data, then everything drawn over them."""
-        session = self.session
-        assert session is not None
-        dims = self.view_state.dims
-        self.plot = self.views.histogram if len(dims) == 1 else self.views.scatter
-        columns = list(dims)
-        self.plot.set_data(
-            session.X[:, columns], tuple(session.dataset.columns[d] for d in columns)
-        )
+        assert self.session is not None
+        self.drawer.show_data(self.session)
         self.redraw()
 
     def redraw(self) -> None:
         """Draw everything again (new data, columns, theme or size)."""
         if self.session is None:
             return
-        self._shown_params = None
-        self._shown_resp = UNCHANGED
-        self._density_params = None
-        self._show_truth()
+        self.drawer.forget_shown()
+        self.drawer.show_truth(self.session)
         self.refresh()
 
     def refresh(self) -> None:
@@ -384,123 +336,13 @@ class Controller(QtCore.QObject):
         session = self.session
         if session is None:
             return
-        params = session.params
-        resp_source = session.state.resp_params
-        # The responsibilities are identified by the parameters they came from, so the
-        # (N, K) blend is only recomputed when they really change.
-        colours: Any = UNCHANGED
-        if resp_source is not self._shown_resp:
-            self._shown_resp = resp_source
-            colours = self.runner.colours_for(resp_source)
-            if colours is None:
-                colours = point_colours(session.responsibilities, session.n_samples)
-        present(
-            self.plot,
-            params if params is not self._shown_params else UNCHANGED,
-            self.view_state.dims,
-            colours,
-        )
-        self._shown_params = params
-        self._refresh_density()
-        self.views.nll.show_curve(self._nll_curve(session))
-        self.views.controls.show_settings(
-            ModelSettings(
-                n_components=params.n_components,
-                covariance_type=params.covariance_type,
-                init=session.init,
-                seed=session.seed if session.seed is not None else 0,
-            ),
-            tol=session.tol,
-            max_iter=session.max_iter,
-            reg_covar=session.reg_covar,
-            speed=self.view_state.speed,
-        )
-        self._update_actions()
-        self.views.status.show_session(session, self._running, self.runner.busy)
+        self.drawer.draw(session, self.runner.colours_for, self._running, self.runner.busy)
         self._update_modified()
         self.refreshed.emit()
 
-    def _nll_curve(self, session: EMSession) -> NllCurve:
-        start, stop = session.run_bounds()
-        trace = session.trace(start, stop)
-        converged = np.flatnonzero(trace.converged)
-        return NllCurve(
-            xs=trace.x,
-            nll=trace.nll,
-            neg_elbo=trace.neg_elbo,
-            history_indices=trace.indices,
-            current=session.position - start,
-            converged_at=int(converged[0]) if len(converged) else None,
-            reference_nll=self._truth_nll,
-        )
-
-    def _refresh_density(self, force: bool = False) -> None:
-        session = self.session
-        if session is None:
-            return
-        dims = self.view_state.dims
-        if not self.view_state.contours:
-            if self._density_params is not None or force:
-                self.plot.show_density(None, None, None)
-                self._density_params = None
-            return
-        if session.params is self._density_params and not force:
-            return
-        self._density_params = session.params
-        extent = data_extent(session.X[:, list(dims)])
-        if len(dims) == 1:
-            xs, log_density = density_curve(session.params, extent[0], dim=dims[0])
-            self.plot.show_density(xs, None, np.exp(log_density))
-            return
-        xs, ys, log_density = density_grid(session.params, extent[0], extent[1], dims=dims)
-        self.plot.show_density(xs, ys, np.exp(log_density), contour_levels(log_density))
-
-    def _show_truth(self) -> None:
-        session = self.session
-        assert session is not None
-        truth = session.dataset.truth
-        if truth is not None and self.view_state.truth and truth.n_features == session.n_features:
-            truth = session.dataset.from_data_units(truth)
-            means, covariances = marginal(truth, self.view_state.dims)
-            self.plot.show_truth(means, covariances, truth.weights)
-        else:
-            self.plot.show_truth(None, None, None)
-
-    def _update_actions(self) -> None:
-        session = self.session
-        actions = self.views.actions
-        if session is None:
-            return
-        idle = not self._running and not self.runner.busy
-        actions["e_step"].setEnabled(idle and session.next_step == "E")
-        actions["m_step"].setEnabled(idle and session.next_step == "M")
-        actions["step"].setEnabled(idle)
-        actions["run"].setEnabled(self._running or (idle and not session.done))
-        actions["run"].setText("Pause" if self._running else "Run")
-        actions["run"].setToolTip(
-            ("Pause the run" if self._running else "Run EM until it converges")
-            + " (R)"
-            + ("" if self._running or not session.done else ": converged, nothing left to run")
-        )
-        actions["back"].setEnabled(idle and session.can_undo)
-        actions["forward"].setEnabled(idle and session.can_redo)
-        start, stop = session.run_bounds()
-        actions["first"].setEnabled(idle and session.position != start)
-        actions["last"].setEnabled(idle and session.position != stop - 1)
-        actions["reset"].setEnabled(idle and session.state.action != "initialise")
-        actions["reinitialize"].setEnabled(idle)
-
-    def _compute_truth_nll(self, session: EMSession) -> float | None:
-        truth = session.dataset.truth
-        if truth is None:
-            return None
-        try:
-            params = session.dataset.from_data_units(truth)
-            if params.n_features != session.n_features:
-                return None
-            return -weighted_log_prob(session.X, params)[1]
-        except GMMViewerError:
-            return None
+    def _show_activity(self) -> None:
+        if self.session is not None:
+            self.drawer.show_activity(self.session, self._running, self.runner.busy)
 
     # ================================================================ stepping
     def guarded(self, call: Callable[[], object]) -> bool:
@@ -549,8 +391,7 @@ class Controller(QtCore.QObject):
             self.refresh()
         else:
             # The applied step already refreshed the views through session.changed.
-            self._update_actions()
-            self.views.status.show_session(session, self._running, self.runner.busy)
+            self._show_activity()
 
     def _on_step_failed(self, message: str) -> None:
         self._finish_iteration = False
@@ -558,9 +399,7 @@ class Controller(QtCore.QObject):
         self.reporter.error(message)
 
     def _on_busy_changed(self, busy: bool) -> None:
-        self._update_actions()
-        if self.session is not None:
-            self.views.status.show_session(self.session, self._running, busy)
+        self._show_activity()
 
     # ----------------------------------------------------------------- running
     def toggle_run(self) -> None:

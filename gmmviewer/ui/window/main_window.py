@@ -26,9 +26,10 @@ from gmmviewer.ui.views.status_view import StatusView
 from gmmviewer.ui.views.theme import Theme, apply_to_application, scale_application_font
 from gmmviewer.ui.window.actions import CommittedBoxKeys, build_menus, create_actions
 from gmmviewer.ui.window.context_menu import build_context_menu
-from gmmviewer.ui.window.controller import Controller, Views
+from gmmviewer.ui.window.controller import Controller
 from gmmviewer.ui.window.file_actions import FileActions
 from gmmviewer.ui.window.reporter import WindowReporter
+from gmmviewer.ui.window.session_drawing import Views
 from gmmviewer.ui.window.teaching import TeachingTools
 from gmmviewer.ui.window.unsaved import UnsavedChangesPrompt
 from gmmviewer.ui.window.view_state import ViewState
