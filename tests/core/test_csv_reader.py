@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from gmmviewer.core.errors import DataError
-from gmmviewer.core.files import csv_reader
+from gmmviewer.core.files import csv_numbers, csv_reader
 from gmmviewer.core.files.csv_reader import AUTO, CsvPreview, load_csv, sniff_csv
 from gmmviewer.core.limits import MAX_DATA_MAGNITUDE
 from gmmviewer.core.params import GMMParams
@@ -624,7 +624,7 @@ def test_normalised_load_and_round_trip_to_data_units(write):
 # --------------------------------------------------------------------- property test
 _NAME = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,7}", fullmatch=True).filter(
     lambda name: (
-        csv_reader._number(name, ".") is None and name.lower() not in csv_reader._INDEX_NAMES
+        csv_numbers.parse_number(name, ".") is None and name.lower() not in csv_reader._INDEX_NAMES
     )
 )
 _SEPARATORS = [",", ";", "\t", "|", " ", "   ", " \t "]

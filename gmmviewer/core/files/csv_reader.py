@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import enum
-import math
 import os
 import re
 from collections.abc import Sequence
@@ -35,6 +34,12 @@ import numpy as np
 
 from gmmviewer.core.data.dataset import Dataset, LoadReport
 from gmmviewer.core.errors import DataError
+from gmmviewer.core.files.csv_numbers import (
+    guess_decimal,
+    numeric_columns,
+    parse_number,
+    row_numbers,
+)
 from gmmviewer.core.files.reading import InputError, read_regular_file
 from gmmviewer.core.limits import MAX_DATA_FILE_BYTES, MAX_FEATURES
 from gmmviewer.core.text import count
@@ -49,10 +54,6 @@ class _Auto(enum.Enum):
 #: Ask for the delimiter or decimal mark to be detected.
 AUTO = _Auto.AUTO
 
-_MISSING = frozenset(
-    ["", "na", "n/a", "#n/a", "nan", "-nan", "null", "none", "?", "inf", "+inf", "-inf",
-     "infinity", "+infinity", "-infinity"]
-)  # fmt: skip
 _INDEX_NAMES = frozenset(["", "rownames", "row.names", "row_names", "index", "id", "unnamed: 0"])
 _DELIMITERS: tuple[str | None, ...] = ("\t", ";", ",", "|", None)  # ties go to the earlier one
 _SNIFF_ROWS = 100
@@ -63,8 +64,6 @@ _BINARY_PROBE = 8192
 # end-of-file mark (Ctrl-Z), DEL, and the C1 controls that undecodable bytes become.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")
 _QUOTED_WORD = re.compile(r'"((?:[^"]|"")*)"|([^\s"]\S*)')
-_COMMA_NUMBER = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
-_POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -149,7 +148,7 @@ def sniff_csv(
     layout = _analyse(
         text, _name(path), delimiter, has_header, decimal, max(n_preview_rows, _SNIFF_ROWS)
     )
-    index = _index_column(layout, [_number(row[0], layout.decimal) for row in layout.sample])
+    index = _index_column(layout, [parse_number(row[0], layout.decimal) for row in layout.sample])
     return CsvPreview(
         delimiter=layout.delimiter,
         has_header=layout.has_header,
@@ -362,7 +361,7 @@ def _analyse(
         raise DataError(f"{name} cannot be split into fields: {error}") from None
     body = rows[1:] or rows
     if decimal is AUTO:
-        decimal = _guess_decimal(body, delimiter)
+        decimal = guess_decimal(body, delimiter)
     widths = [len(row) for row in body]
     width = max(set(widths), key=widths.count)
     if has_header is None:
@@ -378,7 +377,7 @@ def _analyse(
     columns = tuple(
         (raw_header[j] if j < len(raw_header) else "") or f"column {j + 1}" for j in range(width)
     )
-    numeric = tuple(np.flatnonzero(_numeric_columns(sample, width, decimal)).tolist())
+    numeric = tuple(np.flatnonzero(numeric_columns(sample, width, decimal)).tolist())
     return _Layout(
         name, delimiter, decimal, has_header, raw_header, columns, numeric, sample, lines, data,
         quoted='"' in text,
@@ -418,62 +417,6 @@ def _split_quoted(line: str) -> list[str]:
     return [bare or quoted.replace('""', '"') for quoted, bare in _QUOTED_WORD.findall(line)]
 
 
-def _number(field: str, decimal: str) -> float | None:
-    """The value of a field: NaN when missing, None when it is not a number.
-
-    Python's ``float`` also takes ``1_000`` and non-ASCII digits, which are not CSV
-    numbers (``np.loadtxt`` refuses them too).
-    """
-    if "_" in field or not field.isascii():
-        return None
-    try:
-        return float(field if decimal == "." else field.replace(",", "."))
-    except ValueError:
-        return math.nan if field.strip().lower() in _MISSING else None
-
-
-def _row_numbers(fields: list[str], decimal: str) -> tuple[np.ndarray, np.ndarray]:
-    """Values of a row's fields (NaN when missing) and where a field is not a number.
-
-    Returns
-    -------
-    values : ndarray of shape (n_fields,), float
-    not_number : ndarray of shape (n_fields,), bool
-    """
-    joined = "\n".join(fields)  # no field holds a line break
-    if joined.isascii() and "_" not in joined:
-        plain = joined.replace(",", ".").split("\n") if decimal == "," else fields
-        try:  # the common case, a row of numbers, converted in C
-            return np.array(list(map(float, plain)), dtype=float), np.zeros(len(fields), bool)
-        except ValueError:
-            pass
-    numbers = [_number(field, decimal) for field in fields]
-    not_number = np.array([value is None for value in numbers], dtype=bool)
-    values = np.array([math.nan if value is None else value for value in numbers], dtype=float)
-    return values.reshape(len(fields)), not_number.reshape(len(fields))
-
-
-def _numeric_columns(rows: list[list[str]], width: int, decimal: str) -> np.ndarray:
-    """For each of the first ``width`` columns: its values are numbers or missing, and not
-    all missing (in the rows long enough to have it). Shape (width,), bool; one pass."""
-    not_number = np.zeros(width, dtype=bool)
-    has_value = np.zeros(width, dtype=bool)
-    for row in rows:
-        fields = row[:width]
-        values, bad = _row_numbers(fields, decimal)
-        not_number[: len(fields)] |= bad
-        has_value[: len(fields)] |= ~bad & ~np.isnan(values)
-    return has_value & ~not_number
-
-
-def _guess_decimal(rows: list[list[str]], delimiter: str | None) -> str:
-    if delimiter == ",":
-        return "."
-    fields = [field.strip() for row in rows for field in row]
-    commas = any(_COMMA_NUMBER.fullmatch(field) for field in fields)
-    return "," if commas and not any(_POINT_NUMBER.fullmatch(field) for field in fields) else "."
-
-
 def _guess_delimiter(lines: list[str], decimal: str | _Auto) -> str | None:
     """The candidate giving consistent rows, the most numeric columns and the fewest others."""
     best: tuple[tuple[int, ...], str | None] = ((0,), ",")
@@ -488,8 +431,8 @@ def _guess_delimiter(lines: list[str], decimal: str | _Auto) -> str | None:
         if width < 2:
             continue
         consistent = set(widths) == {width} and len(rows[0]) in (width, width - 1)
-        mark = _guess_decimal(body, candidate) if decimal is AUTO else decimal
-        numeric = int(np.count_nonzero(_numeric_columns(body, width, mark)))
+        mark = guess_decimal(body, candidate) if decimal is AUTO else decimal
+        numeric = int(np.count_nonzero(numeric_columns(body, width, mark)))
         score = (1, consistent, numeric, numeric - width, -priority)
         if score > best[0]:
             best = (score, candidate)
@@ -498,10 +441,10 @@ def _guess_delimiter(lines: list[str], decimal: str | _Auto) -> str | None:
 
 def _guess_header(first: list[str], below: list[list[str]], width: int, decimal: str) -> bool:
     """A header has a non-number where the rows below hold numbers."""
-    _, first_text = _row_numbers(first, decimal)
+    _, first_text = row_numbers(first, decimal)
     if below and len(first) == width - 1 and first_text.any():
         return True
-    numeric_below = _numeric_columns(below, len(first), decimal) if below else None
+    numeric_below = numeric_columns(below, len(first), decimal) if below else None
     if numeric_below is not None and numeric_below.any():
         return bool(first_text[numeric_below].any())
     return bool(first_text.all())
@@ -616,7 +559,7 @@ def _parse_slow(
         raise DataError(f"{name}: line {line} has {count} {fields}, expected {width}")
     values = np.empty((len(rows), len(selected)))
     for k, column in enumerate(selected):
-        numbers = [_number(fields[column], layout.decimal) for fields in rows]
+        numbers = [parse_number(fields[column], layout.decimal) for fields in rows]
         if None in numbers:
             row = numbers.index(None)
             example, line = rows[row][column].strip(), layout.line_number(first_row + row)
