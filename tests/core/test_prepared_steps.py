@@ -89,9 +89,9 @@ def test_each_iteration_makes_one_pass_over_the_data(session, monkeypatch):
     calls = []
     original = estep.e_step
 
-    def counting(X, params, chunk_size=estep.CHUNK_SIZE):
+    def counting(X, params, chunk_size=estep.CHUNK_SIZE, arrays=None):
         calls.append(params)
-        return original(X, params, chunk_size)
+        return original(X, params, chunk_size, arrays)
 
     monkeypatch.setattr(transitions, "e_step", counting)
     session.step()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gmmviewer.core.em.buffers import ArrayRecycler
 from gmmviewer.core.em.gaussian import feature_major_deviations
 from gmmviewer.core.em.passes import (
     CHUNK_SIZE,
@@ -80,7 +81,12 @@ class Posterior:
         return expected_complete_log_likelihood(self.statistics, params) + self.entropy
 
 
-def e_step(X: np.ndarray, params: GMMParams, chunk_size: int = CHUNK_SIZE) -> Posterior:
+def e_step(
+    X: np.ndarray,
+    params: GMMParams,
+    chunk_size: int = CHUNK_SIZE,
+    arrays: ArrayRecycler | None = None,
+) -> Posterior:
     """The E-step: responsibilities of every sample under ``params``, in one pass.
 
     The same pass yields the log-likelihood, the hard assignments and the M-step's
@@ -90,6 +96,9 @@ def e_step(X: np.ndarray, params: GMMParams, chunk_size: int = CHUNK_SIZE) -> Po
     ----------
     X : ndarray of shape (n_samples, n_features)
     params : GMMParams
+    arrays : ArrayRecycler, optional
+        Where the (K, N) responsibilities and the hard assignments are allocated: a
+        session passes its own, so an iteration reuses the memory of an earlier one.
 
     Returns
     -------
@@ -97,8 +106,9 @@ def e_step(X: np.ndarray, params: GMMParams, chunk_size: int = CHUNK_SIZE) -> Po
     """
     n_samples = X.shape[0]
     stats = _statistics_for(params, X)
-    resp = np.empty((params.n_components, n_samples))
-    hard = np.empty(n_samples, dtype=np.intp)
+    allocate = np.empty if arrays is None else arrays.empty
+    resp = allocate((params.n_components, n_samples), np.float64)
+    hard = allocate((n_samples,), np.intp)
     total = 0.0
     entropy = 0.0
     for rows, buffers, norm in _e_step_chunks(X, params, stats, chunk_size):

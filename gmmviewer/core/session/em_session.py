@@ -110,7 +110,7 @@ class EMSession:
         else:
             params = self._check_params(params)
             description = "initialised from given parameters"
-        first = start_transition(None, self._X, params, description)
+        first = start_transition(None, self._X, params, description, self._posteriors.arrays)
         self._history = History(first.state)
         self._posteriors.keep(first.state, first.next_posterior)
 
@@ -425,6 +425,7 @@ class EMSession:
             reg_covar=self._reg_covar,
             tol=self._tol,
             data_variance=self._data_variance,
+            arrays=self._posteriors.arrays,
         )
 
     def apply(self, prepared: PreparedStep) -> SessionState:
@@ -578,7 +579,9 @@ class EMSession:
         return self._push_start(params, description or "initialised from given parameters")
 
     def _push_start(self, params: GMMParams, description: str) -> SessionState:
-        prepared = start_transition(self.state, self._X, params, description)
+        prepared = start_transition(
+            self.state, self._X, params, description, self._posteriors.arrays
+        )
         return self._commit(prepared, "initialise")
 
     def _init_description(self, params: GMMParams) -> str:
@@ -651,7 +654,9 @@ class EMSession:
         state = self.state
         # Responsibilities survive an edit only when K stays the same.
         q = self._current_q() if params.n_components == self.n_components else None
-        prepared = edit_transition(state, q, self._X, params, action, description, component)
+        prepared = edit_transition(
+            state, q, self._X, params, action, description, component, self._posteriors.arrays
+        )
         return self._commit(prepared, "edit", replace=replace)
 
     # ================================================================ commits

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gmmviewer.core.em.buffers import ArrayRecycler
 from gmmviewer.core.em.estep import Posterior, e_step
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.history import SessionState
@@ -29,6 +30,9 @@ class PosteriorCache:
 
     def __init__(self, X: np.ndarray) -> None:
         self._X = X
+        #: Where every posterior of this data is allocated: an iteration reuses the
+        #: memory of the posteriors this cache has dropped (and nobody else holds).
+        self.arrays = ArrayRecycler()
         self._entries: tuple[Posterior, ...] = ()
 
     def snapshot(self) -> tuple[Posterior, ...]:
@@ -39,7 +43,7 @@ class PosteriorCache:
         """The posterior of ``params``: cached, or computed now and kept for ``state``."""
         found = find_posterior(self._entries, params)
         if found is None:
-            found = e_step(self._X, params)
+            found = e_step(self._X, params, arrays=self.arrays)
             self.keep(state, found)
         return found
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gmmviewer.core.em.buffers import ArrayRecycler
 from gmmviewer.core.em.estep import Posterior, e_step
 from gmmviewer.core.em.mstep import m_step
 from gmmviewer.core.em.objective import has_converged
@@ -76,6 +77,7 @@ def prepare_half_step(
     reg_covar: float,
     tol: float,
     data_variance: float,
+    arrays: ArrayRecycler | None = None,
 ) -> PreparedStep:
     """The half-step that follows ``state``, reusing any posterior in ``known``.
 
@@ -87,13 +89,17 @@ def prepare_half_step(
         Posteriors already computed (the session's cache); never changed.
     reg_covar, tol, data_variance
         The session's settings and the data's mean variance.
+    arrays : ArrayRecycler, optional
+        Where new responsibilities are allocated (see :func:`~gmmviewer.core.em.estep.e_step`).
     """
     if state.next_step == "E":
-        posterior = find_posterior(known, state.params) or e_step(X, state.params)
+        posterior = find_posterior(known, state.params) or e_step(X, state.params, arrays=arrays)
         return e_step_transition(state, posterior, X.shape[0])
     assert state.resp_params is not None, "an M-step needs the responsibilities of an E-step"
-    q = find_posterior(known, state.resp_params) or e_step(X, state.resp_params)
-    return m_step_transition(state, X, q, reg_covar=reg_covar, tol=tol, data_variance=data_variance)
+    q = find_posterior(known, state.resp_params) or e_step(X, state.resp_params, arrays=arrays)
+    return m_step_transition(
+        state, X, q, reg_covar=reg_covar, tol=tol, data_variance=data_variance, arrays=arrays
+    )
 
 
 def e_step_transition(state: SessionState, posterior: Posterior, n_samples: int) -> PreparedStep:
@@ -130,6 +136,7 @@ def m_step_transition(
     reg_covar: float,
     tol: float,
     data_variance: float,
+    arrays: ArrayRecycler | None = None,
 ) -> PreparedStep:
     """New parameters from the responsibilities of the state's E-step.
 
@@ -142,11 +149,13 @@ def m_step_transition(
         The posterior of ``state.resp_params``; its statistics feed the M-step.
     reg_covar, tol, data_variance
         The session's settings and the data's mean variance.
+    arrays : ArrayRecycler, optional
+        Where the next E-step's responsibilities are allocated.
     """
     result = m_step(q.statistics, reg_covar, state.params, data_variance)
     # The new parameters' log-likelihood needs a log-sum-exp over every sample; the
     # responsibilities that pass normalises are the next E-step's, so they are kept.
-    following = e_step(X, result.params)
+    following = e_step(X, result.params, arrays=arrays)
     iteration = state.iteration + 1
     new = state.evolve(
         action="m-step",
@@ -164,7 +173,11 @@ def m_step_transition(
 
 
 def start_transition(
-    origin: SessionState | None, X: np.ndarray, params: GMMParams, description: str
+    origin: SessionState | None,
+    X: np.ndarray,
+    params: GMMParams,
+    description: str,
+    arrays: ArrayRecycler | None = None,
 ) -> PreparedStep:
     """A fresh start from ``params`` (an initialisation): no responsibilities yet.
 
@@ -175,8 +188,10 @@ def start_transition(
     X : ndarray of shape (n_samples, n_features)
     params : GMMParams
     description : str
+    arrays : ArrayRecycler, optional
+        Where the start's responsibilities are allocated.
     """
-    following = e_step(X, params)
+    following = e_step(X, params, arrays=arrays)
     state = SessionState(
         action="initialise",
         description=description,
@@ -199,6 +214,7 @@ def edit_transition(
     action: str,
     description: str,
     component: int | None,
+    arrays: ArrayRecycler | None = None,
 ) -> PreparedStep:
     """``base`` with its parameters edited by hand.
 
@@ -218,8 +234,10 @@ def edit_transition(
     action, description : str
     component : int or None
         The component the edit changed (0-based).
+    arrays : ArrayRecycler, optional
+        Where the edited parameters' responsibilities are allocated.
     """
-    following = e_step(X, params)
+    following = e_step(X, params, arrays=arrays)
     keep_q = q is not None and q.params.n_components == params.n_components
     state = SessionState(
         action=action,
