@@ -26,6 +26,7 @@ from gmmviewer.core.em.fit import FitResult, fit
 from gmmviewer.core.em.gaussian import COVARIANCE_TYPES
 from gmmviewer.core.em.initialization import INIT_METHODS
 from gmmviewer.core.em.objective import DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL
+from gmmviewer.core.em.passes import PASS_DTYPE_NAMES
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.files.csv_reader import load_csv
 from gmmviewer.core.files.csv_writer import write_data_csv
@@ -221,6 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="print every iteration (default: only when a fit runs for over a second)",
     )
     fit_parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    fit_parser.add_argument(
+        "--dtype",
+        choices=PASS_DTYPE_NAMES,
+        default="float64",
+        help="type of the E-step's arithmetic: float32 is about twice as fast on large data, "
+        "log-likelihoods agree to about 1e-7 relative (default float64, exact)",
+    )
 
     generate_parser = commands.add_parser(
         "generate",
@@ -338,6 +346,7 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         reg_covar=args.reg_covar,
         callback=progress,
         keep_history=False,
+        dtype=args.dtype,
     )
     params = dataset.to_data_units(result.params)
     log_likelihood = _data_unit_log_likelihood(result, dataset)

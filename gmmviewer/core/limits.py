@@ -68,3 +68,7 @@ MAX_DATA_MAGNITUDE = 1e100
 MAX_MEAN_DISTANCE = 1e6
 #: Largest ``generate --separation`` (in standard deviations between component means).
 MAX_SEPARATION = 1e6
+
+#: Largest data magnitude a float32 pass accepts: its squares (about 1e36) stay below
+#: float32's largest number (3.4e38), with room for the sums of a chunk.
+MAX_FLOAT32_DATA_MAGNITUDE = 1e15

@@ -66,6 +66,7 @@ def scan_models(
     max_iter: int = DEFAULT_MAX_ITER,
     reg_covar: float = DEFAULT_REG_COVAR,
     should_stop: Callable[[], bool] | None = None,
+    dtype: str = "float64",
 ) -> Iterator[ModelScore]:
     """Fit every (K, covariance type) pair and yield its scores as soon as it is done.
 
@@ -79,6 +80,8 @@ def scan_models(
         As for :func:`~gmmviewer.core.em.fit.fit` (the same seed for every candidate).
     should_stop : callable, optional
         Checked between and inside fits; the scan ends with Cancelled when it says so.
+    dtype : {'float64', 'float32'}
+        The type of every fit's E-step (see :func:`gmmviewer.fit`).
 
     Yields
     ------
@@ -100,6 +103,7 @@ def scan_models(
                 reg_covar=reg_covar,
                 keep_history=False,
                 should_stop=should_stop,
+                dtype=dtype,
             )
             params = result.params
             yield ModelScore(

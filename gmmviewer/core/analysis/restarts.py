@@ -34,6 +34,7 @@ def run_restarts(
     max_iter: int = DEFAULT_MAX_ITER,
     reg_covar: float = DEFAULT_REG_COVAR,
     should_stop: Callable[[], bool] | None = None,
+    dtype: str = "float64",
 ) -> Iterator[RestartRun]:
     """Fit once per seed and yield each run when it finishes.
 
@@ -53,6 +54,7 @@ def run_restarts(
             max_iter=max_iter,
             reg_covar=reg_covar,
             should_stop=should_stop,
+            dtype=dtype,
         )
         yield RestartRun(int(seed), result)
 

@@ -16,23 +16,33 @@ live in :mod:`gmmviewer.core.em.passes`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from gmmviewer.core.em.buffers import ArrayRecycler
+from gmmviewer.core.em.diagonal import DiagonalExpansion
 from gmmviewer.core.em.gaussian import feature_major_deviations
 from gmmviewer.core.em.passes import (
     CHUNK_SIZE,
     ChunkBuffers,
+    ComponentTerms,
     chunk_entropy,
+    chunks,
     data_bounds,
     most_responsible_chunk,
     normalize_chunk,
+    pass_dtype,
     weighted_log_prob_chunks,
 )
-from gmmviewer.core.em.statistics import SufficientStatistics, expected_complete_log_likelihood
+from gmmviewer.core.em.statistics import (
+    ChunkMoments,
+    SufficientStatistics,
+    chunk_moments,
+    expected_complete_log_likelihood,
+)
+from gmmviewer.core.em.threads import map_in_order, thread_scratch
 from gmmviewer.core.params import GMMParams
 
 
@@ -86,6 +96,9 @@ def e_step(
     params: GMMParams,
     chunk_size: int = CHUNK_SIZE,
     arrays: ArrayRecycler | None = None,
+    *,
+    dtype: np.dtype | type | str | None = None,
+    threads: int | None = None,
 ) -> Posterior:
     """The E-step: responsibilities of every sample under ``params``, in one pass.
 
@@ -99,28 +112,34 @@ def e_step(
     arrays : ArrayRecycler, optional
         Where the (K, N) responsibilities and the hard assignments are allocated: a
         session passes its own, so an iteration reuses the memory of an earlier one.
+    dtype : {None, 'float64', 'float32'}
+        The type the pass computes in (and the responsibilities are stored in); None
+        means float32 for float32 data and float64 otherwise. Sums (log-likelihood,
+        entropy, statistics) are always accumulated in float64.
+    threads : int, optional
+        Threads for the pass (see :func:`~gmmviewer.core.em.threads.map_in_order`).
 
     Returns
     -------
     Posterior
     """
     n_samples = X.shape[0]
-    stats = _statistics_for(params, X)
+    kind = pass_dtype(X, dtype)
+    stats = _statistics_for(params, X, dtype=kind)
     allocate = np.empty if arrays is None else arrays.empty
-    resp = allocate((params.n_components, n_samples), np.float64)
+    resp = allocate((params.n_components, n_samples), kind)
     hard = allocate((n_samples,), np.intp)
-    total = 0.0
-    entropy = 0.0
-    for rows, buffers, norm in _e_step_chunks(X, params, stats, chunk_size):
-        total += float(norm.sum())
-        entropy += chunk_entropy(buffers)
+
+    def keep(rows: slice, buffers: ChunkBuffers) -> None:
         # Copied, not computed in place: the pass's arithmetic runs faster on the small
         # contiguous buffer than on a column slice of the (K, N) array.
         resp[:, rows] = buffers.scratch
         most_responsible_chunk(buffers, hard[rows])
+
+    totals = _e_step_pass(X, params, stats, chunk_size, kind, threads, keep, entropy=True)
     resp.setflags(write=False)
     hard.setflags(write=False)
-    return Posterior(params, resp, hard, total, entropy, stats.freeze())
+    return Posterior(params, resp, hard, totals[0], totals[1], stats.freeze())
 
 
 def e_step_streaming(
@@ -129,6 +148,9 @@ def e_step_streaming(
     statistics: bool = True,
     chunk_size: int = CHUNK_SIZE,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    *,
+    dtype: np.dtype | type | str | None = None,
+    threads: int | None = None,
 ) -> tuple[float, SufficientStatistics | None]:
     """The E-step of headless ``fit``: the pass of :func:`e_step`, responsibilities dropped.
 
@@ -144,6 +166,8 @@ def e_step_streaming(
     bounds : tuple of ndarray of shape (n_features,), optional
         The data's smallest and largest value per column (see
         :func:`~gmmviewer.core.em.passes.data_bounds`), when the caller already has them.
+    dtype, threads
+        As for :func:`e_step`.
 
     Returns
     -------
@@ -152,53 +176,113 @@ def e_step_streaming(
     stats : SufficientStatistics or None
         Centred at ``params.means`` (clipped to the data's bounding box).
     """
-    stats = _statistics_for(params, X, bounds) if statistics else None
-    total = 0.0
-    for _, _, norm in _e_step_chunks(X, params, stats, chunk_size):
-        total += float(norm.sum())
+    kind = pass_dtype(X, dtype)
+    stats = _statistics_for(params, X, bounds, dtype=kind) if statistics else None
+    total, _ = _e_step_pass(X, params, stats, chunk_size, kind, threads, None, entropy=False)
     return total, stats
 
 
 def _statistics_for(
-    params: GMMParams, X: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None = None
+    params: GMMParams,
+    X: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    dtype: np.dtype | None = None,
 ) -> SufficientStatistics:
     """Empty statistics centred at the means, each clipped to the data's bounding box.
 
     Moments around a mean far from the data would cancel every significant digit of
     the data in ``x - mu`` (the M-step and the lower bound then subtract huge, nearly
-    equal numbers); around a centre inside the box they stay as exact as the data.
+    equal numbers); around a centre inside the box they stay as exact as the data. In
+    a float32 pass the centres are the float32 values the deviations are taken from, so
+    the statistics describe exactly the centres they name.
     """
     means = np.array(params.means)
     if bounds is None and X.shape[0]:
         bounds = data_bounds(X)
     centres = means if bounds is None else np.clip(means, *bounds)
+    if dtype is not None and dtype != np.float64:
+        centres = centres.astype(dtype).astype(np.float64)
     return SufficientStatistics(centres, params.covariance_type)
 
 
-def _e_step_chunks(
+def _e_step_pass(
     X: np.ndarray,
     params: GMMParams,
     stats: SufficientStatistics | None,
     chunk_size: int,
-) -> Iterator[tuple[slice, ChunkBuffers, np.ndarray]]:
-    """Yield ``(rows, buffers, norm)`` with ``buffers.scratch`` holding the responsibilities.
+    dtype: np.dtype,
+    threads: int | None,
+    keep: Callable[[slice, ChunkBuffers], None] | None,
+    *,
+    entropy: bool,
+) -> tuple[float, float]:
+    """One E-step pass on the pass threads: log-likelihood and entropy, ``stats`` filled.
 
-    ``norm`` is the log-density of each sample; ``stats``, when given, has already
-    counted the chunk. The buffers are reused for the next chunk.
+    Every chunk is normalised on some thread into that thread's buffers; ``keep``, when
+    given, copies what it needs of them (into its own rows of a larger array) there and
+    then. The chunks' sums and moments are combined in chunk order, so the results do
+    not depend on the number of threads.
     """
-    clipped = None
-    if stats is not None:
-        clipped = np.flatnonzero(np.any(stats.centres != params.means, axis=1))
-    for rows, buffers in weighted_log_prob_chunks(X, params, chunk_size):
-        norm = normalize_chunk(buffers)
+    n_samples = X.shape[0]
+    terms = ComponentTerms.of(params, dtype)
+    expansion = None
+    if params.covariance_type in ("diag", "spherical") and n_samples:
+        bounds = data_bounds(X) if stats is None else None
         if stats is not None:
-            if clipped is not None and clipped.size:
+            bounds = (stats.centres.min(axis=0), stats.centres.max(axis=0))
+            bounds = _union(bounds, data_bounds(X))
+        expansion = DiagonalExpansion.of(params, terms.exact_constant, bounds, dtype)
+    clipped = np.empty(0, dtype=np.intp)
+    centres = None
+    if stats is not None:
+        centres = stats.centres.astype(dtype)
+        clipped = np.flatnonzero(np.any(centres != terms.means, axis=1))
+    diagonal_only = stats is not None and stats.second.ndim == 2
+    # Scratch depends only on the shapes and the type; every chunk overwrites all of it.
+    key = (params.n_components, params.n_features, dtype)
+
+    def chunk(rows: slice) -> tuple[float, float, ChunkMoments | None]:
+        size = rows.stop - rows.start
+        buffers = thread_scratch((key, size), lambda: terms.buffers(size))
+        X_rows = X[rows]
+        if expansion is None:
+            terms.fill(X_rows, buffers)
+        else:
+            expansion.fill(X_rows, buffers.powers, buffers.weighted)
+        norm = normalize_chunk(buffers)
+        total = float(norm.sum(dtype=np.float64))
+        chunk_entropy_value = chunk_entropy(buffers) if entropy else 0.0
+        if keep is not None:
+            keep(rows, buffers)
+        moments = None
+        if stats is not None and expansion is not None:
+            moments = expansion.moments(buffers.powers, buffers.scratch, stats.centres)
+        elif stats is not None:
+            if clipped.size:
                 # Deviations from the clipped centres, for the components far from the data.
-                buffers.deviations[clipped] = feature_major_deviations(
-                    X[rows], stats.centres[clipped]
-                )
-            stats.add(buffers.deviations, buffers.scratch, work=buffers.work)
-        yield rows, buffers, norm
+                buffers.deviations[clipped] = feature_major_deviations(X_rows, centres[clipped])
+            moments = chunk_moments(
+                buffers.deviations, buffers.scratch, diagonal_only, buffers.work
+            )
+        return total, chunk_entropy_value, moments
+
+    total = 0.0
+    entropy_total = 0.0
+    for chunk_total, chunk_entropy_value, moments in map_in_order(
+        chunk, list(chunks(n_samples, chunk_size)), threads
+    ):
+        total += chunk_total
+        entropy_total += chunk_entropy_value
+        if stats is not None and moments is not None:
+            stats.add_moments(moments)
+    return total, entropy_total
+
+
+def _union(
+    first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The bounding box of two boxes, each as (smallest, largest) per column."""
+    return np.minimum(first[0], second[0]), np.maximum(first[1], second[1])
 
 
 def posterior(

@@ -17,13 +17,20 @@ import numpy as np
 
 from gmmviewer.core.em.gaussian import (
     LOG_2PI,
-    feature_major_deviations,
     log_det_precision_cholesky,
     squared_mahalanobis,
 )
+from gmmviewer.core.errors import ParameterError
+from gmmviewer.core.limits import MAX_FLOAT32_DATA_MAGNITUDE
 from gmmviewer.core.params import GMMParams
 
-_EXP_FLOOR = -700.0
+#: Per dtype, how far below a sample's largest term a term may fall before it is raised:
+#: exp() of anything lower takes a slow path through subnormal numbers, and such a term
+#: cannot change the sum (e^-700 against 1 in float64, e^-87 against 1 in float32).
+_EXP_FLOORS = {np.dtype(np.float64): -700.0, np.dtype(np.float32): -87.0}
+
+#: The floating-point types a pass can run in.
+PASS_DTYPES = tuple(_EXP_FLOORS)
 
 #: Rows per chunk: buffers of shape (K, D, CHUNK_SIZE) stay within a few MB.
 CHUNK_SIZE = 8192
@@ -60,6 +67,9 @@ class ChunkBuffers:
         Same dtype as ``scores``.
     rank : ndarray of shape (n_components, 1)
         ``K - k`` for component k, same dtype as ``scores``.
+    powers : ndarray of shape (2 * n_features, size)
+        The shifted samples and their squares, for
+        :class:`~gmmviewer.core.em.diagonal.DiagonalExpansion`.
     """
 
     deviations: np.ndarray
@@ -75,27 +85,169 @@ class ChunkBuffers:
     scores: np.ndarray
     best: np.ndarray
     rank: np.ndarray
+    powers: np.ndarray
 
     @classmethod
-    def allocate(cls, n_components: int, n_features: int, size: int) -> ChunkBuffers:
-        """Buffers for chunks of ``size`` samples."""
+    def allocate(
+        cls, n_components: int, n_features: int, size: int, dtype: np.dtype | type = np.float64
+    ) -> ChunkBuffers:
+        """Buffers for chunks of ``size`` samples, computing in ``dtype``."""
         # The narrowest type that holds the scores 0 .. K keeps their loops short.
         score_type = np.min_scalar_type(n_components)
         return cls(
-            np.empty((n_components, n_features, size)),
-            np.empty((n_components, n_features, size)),
-            np.empty((n_components, size)),
-            np.empty((n_components, size)),
-            np.empty((n_components, size)),
-            np.empty(size),
-            np.empty(size),
-            np.empty(size),
-            np.empty(size),
+            np.empty((n_components, n_features, size), dtype),
+            np.empty((n_components, n_features, size), dtype),
+            np.empty((n_components, size), dtype),
+            np.empty((n_components, size), dtype),
+            np.empty((n_components, size), dtype),
+            np.empty(size, dtype),
+            np.empty(size, dtype),
+            np.empty(size, dtype),
+            np.empty(size, dtype),
             np.empty((n_components, size), dtype=bool),
             np.empty((n_components, size), dtype=score_type),
             np.empty(size, dtype=score_type),
             (n_components - np.arange(n_components, dtype=score_type))[:, None],
+            np.empty((2 * n_features, size), dtype),
         )
+
+
+#: The names of the types a session or a fit can compute its passes in.
+PASS_DTYPE_NAMES = ("float64", "float32")
+
+
+def check_pass_dtype(dtype: object) -> str:
+    """The name of a pass type, 'float64' or 'float32'.
+
+    Raises
+    ------
+    ParameterError
+        For anything else.
+    """
+    name = str(dtype)
+    if name not in PASS_DTYPE_NAMES:
+        raise ParameterError(f"dtype must be float64 or float32, not {name!r}")
+    return name
+
+
+def pass_data(X: np.ndarray, dtype: str) -> np.ndarray:
+    """``X`` as a float32 pass reads it (a read-only copy), or ``X`` itself for float64.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    dtype : {'float64', 'float32'}
+
+    Raises
+    ------
+    ParameterError
+        If a float32 pass could overflow on these data.
+    """
+    if check_pass_dtype(dtype) == "float64" or X.dtype == np.float32:
+        return X
+    low, high = data_bounds(X) if X.size else (np.zeros(1), np.zeros(1))
+    largest = float(max(np.max(np.abs(low)), np.max(np.abs(high))))
+    if largest > MAX_FLOAT32_DATA_MAGNITUDE:
+        raise ParameterError(
+            f"the data reach {largest:.3g}, too large for float32 (at most "
+            f"{MAX_FLOAT32_DATA_MAGNITUDE:.0e}); use float64"
+        )
+    copy = X.astype(np.float32)
+    copy.setflags(write=False)
+    return copy
+
+
+def pass_dtype(X: np.ndarray, dtype: np.dtype | type | str | None = None) -> np.dtype:
+    """The type a pass over ``X`` computes in: ``dtype``, else float32 for float32 data.
+
+    Raises
+    ------
+    ValueError
+        For a type other than float64 or float32.
+    """
+    chosen = np.dtype(dtype) if dtype is not None else np.dtype(X.dtype)
+    if chosen not in _EXP_FLOORS:
+        if dtype is not None:
+            raise ValueError(f"dtype must be float64 or float32, not {chosen}")
+        chosen = np.dtype(np.float64)
+    return chosen
+
+
+@dataclass(frozen=True)
+class ComponentTerms:
+    """What every chunk of a pass needs of the parameters, in the pass's type.
+
+    Attributes
+    ----------
+    means : ndarray of shape (n_components, n_features)
+    factors : ndarray
+        Precision Cholesky factors (shape by ``kind``).
+    kind : str
+        The covariance type.
+    constant : ndarray of shape (n_components, 1)
+        ``log pi_k - 0.5 log|Sigma_k| - 0.5 D log(2 pi)``.
+    dtype : numpy dtype
+    """
+
+    means: np.ndarray
+    factors: np.ndarray
+    kind: str
+    constant: np.ndarray
+    dtype: np.dtype
+    #: ``constant`` in float64, before the cast.
+    exact_constant: np.ndarray
+
+    @classmethod
+    def of(cls, params: GMMParams, dtype: np.dtype | type = np.float64) -> ComponentTerms:
+        """The terms of ``params`` (computed in float64, then cast to ``dtype``)."""
+        factors = params.precisions_cholesky
+        kind = params.covariance_type
+        constant = log_weights(params) + log_det_precision_cholesky(
+            factors, kind, params.n_features
+        )
+        constant = (constant - 0.5 * params.n_features * LOG_2PI)[:, None]
+        dtype = np.dtype(dtype)
+        return cls(
+            np.asarray(params.means, dtype),
+            np.asarray(factors, dtype),
+            kind,
+            np.asarray(constant, dtype),
+            dtype,
+            constant,
+        )
+
+    def buffers(self, size: int) -> ChunkBuffers:
+        """Newly allocated buffers for chunks of ``size`` samples."""
+        n_components, n_features = self.means.shape
+        return ChunkBuffers.allocate(n_components, n_features, size, self.dtype)
+
+    def fill(self, X_rows: np.ndarray, buffers: ChunkBuffers) -> np.ndarray:
+        """``log pi_k + log N(x | k)`` of the rows ``X_rows`` into ``buffers.weighted``.
+
+        ``buffers.deviations`` holds ``x - mu_k`` for the same rows afterwards.
+
+        Parameters
+        ----------
+        X_rows : ndarray of shape (size, n_features)
+        buffers : ChunkBuffers
+            For chunks of exactly ``size`` samples.
+
+        Returns
+        -------
+        weighted : ndarray of shape (n_components, size)
+            ``buffers.weighted``.
+        """
+        # Broadcasting from the (size, D) rows would read them with a stride of D for
+        # every component; one transposed copy first makes the subtraction 2-3x faster.
+        transposed = buffers.powers[: X_rows.shape[1]]
+        np.copyto(transposed, X_rows.T, casting="same_kind")
+        np.subtract(transposed[None], self.means[:, :, None], out=buffers.deviations)
+        weighted = squared_mahalanobis(
+            buffers.deviations, self.factors, self.kind, work=buffers.work, out=buffers.weighted
+        )
+        weighted *= -0.5
+        weighted += self.constant
+        return weighted
 
 
 def weighted_log_prob_chunks(
@@ -104,25 +256,18 @@ def weighted_log_prob_chunks(
     """Yield ``(rows, buffers)`` with ``buffers.weighted`` holding ``log pi_k + log N(x | k)``.
 
     ``buffers.deviations`` holds ``x - mu_k`` for the same rows. The buffers are reused:
-    a consumer must finish with one chunk before asking for the next.
+    a consumer must finish with one chunk before asking for the next. One thread, in
+    float64; the E-step's passes run on :func:`~gmmviewer.core.em.threads.map_in_order`.
     """
-    n_samples, n_features = X.shape
-    factors = params.precisions_cholesky
-    kind = params.covariance_type
-    constant = log_weights(params) + log_det_precision_cholesky(factors, kind, n_features)
-    constant = (constant - 0.5 * n_features * LOG_2PI)[:, None]
+    n_samples = X.shape[0]
+    terms = ComponentTerms.of(params)
     size = min(chunk_size, n_samples)
-    buffers = ChunkBuffers.allocate(params.n_components, n_features, size)
+    buffers = terms.buffers(size)
     for rows in chunks(n_samples, chunk_size):
         if rows.stop - rows.start != size:
             size = rows.stop - rows.start
-            buffers = ChunkBuffers.allocate(params.n_components, n_features, size)
-        feature_major_deviations(X[rows], params.means, out=buffers.deviations)
-        weighted = squared_mahalanobis(
-            buffers.deviations, factors, kind, work=buffers.work, out=buffers.weighted
-        )
-        weighted *= -0.5
-        weighted += constant
+            buffers = terms.buffers(size)
+        terms.fill(X[rows], buffers)
         yield rows, buffers
 
 
@@ -160,7 +305,7 @@ def normalize_chunk(buffers: ChunkBuffers) -> np.ndarray:
     np.subtract(weighted, peak, out=shifted)
     # exp() of very negative numbers takes a slow path through subnormals; terms below
     # e^-700 (relative to the largest) cannot change a sum of doubles anyway.
-    np.maximum(shifted, _EXP_FLOOR, out=shifted)
+    np.maximum(shifted, _EXP_FLOORS[shifted.dtype], out=shifted)
     np.exp(shifted, out=resp)
     np.sum(resp, axis=0, out=norm)
     if not np.all(norm > 0.0):
@@ -189,9 +334,10 @@ def chunk_entropy(buffers: ChunkBuffers) -> float:
     p(x, z)]`` would lose it all.
     """
     # einsum, not vdot: a BLAS dot may be split over threads, and waiting for a busy
-    # second core made this line dominate the E-step on a loaded machine.
-    return float(buffers.log_sum.sum()) - float(
-        np.einsum("kn,kn->", buffers.scratch, buffers.shifted)
+    # second core made this line dominate the E-step on a loaded machine. Summed in
+    # float64 whatever the pass's type.
+    return float(buffers.log_sum.sum(dtype=np.float64)) - float(
+        np.einsum("kn,kn->", buffers.scratch, buffers.shifted, dtype=np.float64)
     )
 
 

@@ -64,22 +64,72 @@ class SufficientStatistics:
         work : ndarray like ``deviations``, optional
             Scratch space (overwritten).
         """
-        self.n_samples += resp.shape[1]
-        self.counts += resp.sum(axis=1)
-        # Batched matrix products keep the long sample axis innermost, where BLAS is fast.
-        self.first += np.matmul(deviations, resp[:, :, None])[:, :, 0]
-        weighted = np.multiply(deviations, resp[:, None, :], out=work)
-        if self.second.ndim == 2:
-            weighted *= deviations
-            self.second += weighted.sum(axis=2)
-        else:
-            self.second += np.matmul(weighted, deviations.transpose(0, 2, 1))
+        self.add_moments(chunk_moments(deviations, resp, self.second.ndim == 2, work))
+
+    def add_moments(self, moments: ChunkMoments) -> None:
+        """Accumulate the moments of one chunk computed by :func:`chunk_moments`.
+
+        Chunks added in the same order give the same sums to the last bit, whichever
+        thread computed each chunk's moments.
+        """
+        self.n_samples += moments.n_samples
+        self.counts += moments.counts
+        self.first += moments.first
+        self.second += moments.second
 
     def freeze(self) -> SufficientStatistics:
         """Make the moments read-only (once accumulated, to share them between threads)."""
         for array in (self.centres, self.counts, self.first, self.second):
             array.setflags(write=False)
         return self
+
+
+@dataclass(frozen=True)
+class ChunkMoments:
+    """Responsibility-weighted moments of one chunk (in the pass's floating-point type).
+
+    Attributes
+    ----------
+    n_samples : int
+    counts : ndarray of shape (n_components,)
+    first : ndarray of shape (n_components, n_features)
+    second : ndarray of shape (n_components, n_features, n_features) or (n_components, n_features)
+    """
+
+    n_samples: int
+    counts: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+
+
+def chunk_moments(
+    deviations: np.ndarray,
+    resp: np.ndarray,
+    diagonal_only: bool,
+    work: np.ndarray | None = None,
+) -> ChunkMoments:
+    """The moments of one chunk around the centres its deviations were taken from.
+
+    Parameters
+    ----------
+    deviations : ndarray of shape (n_components, n_features, n_chunk)
+        ``x_n - c_k``, feature-major.
+    resp : ndarray of shape (n_components, n_chunk)
+    diagonal_only : bool
+        Only the diagonal of the second moments ('diag' and 'spherical').
+    work : ndarray like ``deviations``, optional
+        Scratch space (overwritten).
+    """
+    counts = resp.sum(axis=1)
+    # Batched matrix products keep the long sample axis innermost, where BLAS is fast.
+    first = np.matmul(deviations, resp[:, :, None])[:, :, 0]
+    weighted = np.multiply(deviations, resp[:, None, :], out=work)
+    if diagonal_only:
+        weighted *= deviations
+        second = weighted.sum(axis=2)
+    else:
+        second = np.matmul(weighted, deviations.transpose(0, 2, 1))
+    return ChunkMoments(resp.shape[1], counts, first, second)
 
 
 def expected_complete_log_likelihood(stats: SufficientStatistics, params: GMMParams) -> float:

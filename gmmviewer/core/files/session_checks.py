@@ -22,6 +22,7 @@ from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.em.estep import e_step, e_step_streaming
 from gmmviewer.core.em.gaussian import COVARIANCE_TYPES
 from gmmviewer.core.em.initialization import INIT_METHODS
+from gmmviewer.core.em.passes import PASS_DTYPE_NAMES, pass_data
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.limits import MAX_COMPONENTS, MAX_FEATURES, MAX_SEED
 from gmmviewer.core.params import GMMParams
@@ -55,7 +56,7 @@ class CheckedMeta:
     Attributes
     ----------
     settings : dict
-        ``init``, ``seed``, ``tol``, ``max_iter``, ``reg_covar``.
+        ``init``, ``seed``, ``tol``, ``max_iter``, ``reg_covar``, ``dtype``.
     param_types : list of str
         The covariance type of each entry of the parameter table.
     states : list of dict
@@ -96,7 +97,14 @@ def check_meta(meta: Any) -> CheckedMeta:
         "reg_covar": _number(
             _field(settings, "reg_covar", "settings"), "settings.reg_covar", minimum=0.0
         ),
+        # Optional: files written before the float32 switch computed in float64.
+        "dtype": settings.get("dtype", "float64"),
     }
+    if checked_settings["dtype"] not in PASS_DTYPE_NAMES:
+        raise SessionCheckError(
+            f"settings.dtype must be one of {', '.join(PASS_DTYPE_NAMES)}, "
+            f"got {_shown(checked_settings['dtype'])}"
+        )
     types = _list(_field(meta, "params", "the metadata"), "params")
     for index, kind in enumerate(types):
         if kind not in COVARIANCE_TYPES:
@@ -377,7 +385,11 @@ def build_states(
 
 
 def verify_history(
-    states: list[SessionState], position: int, X: np.ndarray, budget: int = VERIFY_BUDGET
+    states: list[SessionState],
+    position: int,
+    X: np.ndarray,
+    budget: int = VERIFY_BUDGET,
+    dtype: str = "float64",
 ) -> None:
     """Check the recorded numbers against the data; a history that does not match is refused.
 
@@ -386,8 +398,9 @@ def verify_history(
     state's parameters and responsibilities always; then the first, and parameter
     sets spread over the history). An E-step's ELBO and lower bound must follow from
     its log-likelihood, no ELBO may exceed its log-likelihood, and the current state's
-    ELBO is recomputed.
+    ELBO is recomputed, in the type (``dtype``) the session computed them in.
     """
+    X = pass_data(X, dtype)
     n_samples = X.shape[0]
     recorded: dict[int, tuple[int, float]] = {}
     for index, state in enumerate(states):
@@ -516,9 +529,7 @@ def _integer(
     return value
 
 
-def _number(
-    value: Any, where: str, *, minimum: float | None = None, none: bool = False
-) -> Any:
+def _number(value: Any, where: str, *, minimum: float | None = None, none: bool = False) -> Any:
     if value is None and none:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):

@@ -190,6 +190,7 @@ def save_session(
             "tol": session.tol,
             "max_iter": session.max_iter,
             "reg_covar": session.reg_covar,
+            "dtype": session.dtype,
         },
         "params": [params.covariance_type for params in table],
         "states": states,
@@ -245,7 +246,7 @@ def load_session(path: str | os.PathLike[str]) -> OpenedSession:
         table = check_table(meta.param_types, contents)
         dataset = _dataset(meta, contents, path_text, name)
         states = build_states(meta.states, table, dataset.n_samples, dataset.n_features)
-        verify_history(states, meta.position, dataset.X)
+        verify_history(states, meta.position, dataset.X, dtype=meta.settings["dtype"])
         session = EMSession.restore(dataset, states, meta.position, meta.settings)
     except SessionFileError:
         raise
@@ -282,9 +283,7 @@ def _read_arrays(path_text: str, name: str) -> dict[str, np.ndarray]:
         ) from None
 
 
-def _dataset(
-    meta: CheckedMeta, contents: dict[str, np.ndarray], path: str, name: str
-) -> Dataset:
+def _dataset(meta: CheckedMeta, contents: dict[str, np.ndarray], path: str, name: str) -> Dataset:
     data = meta.data
     if data["mode"] == "embedded":
         return check_embedded_data(data, contents, check_truth(data, contents))

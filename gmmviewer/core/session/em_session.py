@@ -27,7 +27,7 @@ from gmmviewer.core.em.objective import (
     check_tol,
     has_converged,
 )
-from gmmviewer.core.em.passes import feature_variance
+from gmmviewer.core.em.passes import check_pass_dtype, feature_variance, pass_data
 from gmmviewer.core.errors import ParameterError, SessionError
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.events import Signal
@@ -98,9 +98,10 @@ class EMSession:
         tol: float = DEFAULT_TOL,
         max_iter: int = DEFAULT_MAX_ITER,
         reg_covar: float = DEFAULT_REG_COVAR,
+        dtype: str = "float64",
     ) -> None:
         dataset = data if isinstance(data, Dataset) else Dataset(np.asarray(data, float))
-        self._setup(dataset, tol, max_iter, reg_covar, init, seed)
+        self._setup(dataset, tol, max_iter, reg_covar, init, seed, dtype)
         if params is None:
             check_covariance_type(covariance_type)
             params = initialize(
@@ -110,7 +111,7 @@ class EMSession:
         else:
             params = self._check_params(params)
             description = "initialised from given parameters"
-        first = start_transition(None, self._X, params, description, self._posteriors.arrays)
+        first = start_transition(None, self._pass_X, params, description, self._posteriors.arrays)
         self._history = History(first.state)
         self._posteriors.keep(first.state, first.next_posterior)
 
@@ -122,10 +123,13 @@ class EMSession:
         reg_covar: float,
         init: str,
         seed: int | None,
+        dtype: str = "float64",
     ) -> None:
         """Everything but the history, shared by a new and a restored session."""
         self._dataset = dataset
         self._X = dataset.X
+        self._dtype = check_pass_dtype(dtype)
+        self._pass_X = pass_data(self._X, self._dtype)
         self._data_variance = float(np.mean(feature_variance(self._X)))
         self._extent = DataExtent.of(self._X, self._data_variance)
         self.changed = Signal()
@@ -135,7 +139,7 @@ class EMSession:
         self._init = check_init_method(init)
         self._seed = None if seed is None else int(seed)
         # Posteriors of the parameters the current state needs, recomputed on demand.
-        self._posteriors = PosteriorCache(self._X)
+        self._posteriors = PosteriorCache(self._pass_X)
 
     @classmethod
     def restore(
@@ -155,7 +159,8 @@ class EMSession:
         position : int
             Index of the current state.
         settings : dict
-            ``init``, ``seed``, ``tol``, ``max_iter``, ``reg_covar``.
+            ``init``, ``seed``, ``tol``, ``max_iter``, ``reg_covar`` and optionally
+            ``dtype``.
 
         Raises
         ------
@@ -170,6 +175,7 @@ class EMSession:
             settings["reg_covar"],  # type: ignore[arg-type]
             str(settings["init"]),
             settings["seed"],  # type: ignore[arg-type]
+            str(settings.get("dtype", "float64")),
         )
         for state in states:
             session._check_params(state.params)
@@ -399,8 +405,8 @@ class EMSession:
         Returns
         -------
         dict
-            ``covariance_type``, ``init``, ``seed``, ``tol``, ``max_iter``, ``reg_covar``:
-            keyword arguments for :func:`gmmviewer.fit` and the scans built on it.
+            ``covariance_type``, ``init``, ``seed``, ``tol``, ``max_iter``, ``reg_covar``,
+            ``dtype``: keyword arguments for :func:`gmmviewer.fit` and the scans built on it.
         """
         return {
             "covariance_type": self.covariance_type,
@@ -409,7 +415,13 @@ class EMSession:
             "tol": self._tol,
             "max_iter": self._max_iter,
             "reg_covar": self._reg_covar,
+            "dtype": self._dtype,
         }
+
+    @property
+    def dtype(self) -> str:
+        """The type the E-step computes in: 'float64' (exact) or 'float32' (fast)."""
+        return self._dtype
 
     # ============================================================= half-steps
     def prepare(self) -> PreparedStep:
@@ -420,7 +432,7 @@ class EMSession:
         """
         return prepare_half_step(
             self._history.current,
-            self._X,
+            self._pass_X,
             self._posteriors.snapshot(),
             reg_covar=self._reg_covar,
             tol=self._tol,
@@ -580,7 +592,7 @@ class EMSession:
 
     def _push_start(self, params: GMMParams, description: str) -> SessionState:
         prepared = start_transition(
-            self.state, self._X, params, description, self._posteriors.arrays
+            self.state, self._pass_X, params, description, self._posteriors.arrays
         )
         return self._commit(prepared, "initialise")
 
@@ -655,7 +667,7 @@ class EMSession:
         # Responsibilities survive an edit only when K stays the same.
         q = self._current_q() if params.n_components == self.n_components else None
         prepared = edit_transition(
-            state, q, self._X, params, action, description, component, self._posteriors.arrays
+            state, q, self._pass_X, params, action, description, component, self._posteriors.arrays
         )
         return self._commit(prepared, "edit", replace=replace)
 
