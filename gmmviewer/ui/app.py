@@ -7,7 +7,9 @@ one-line message and exit code 1 like every other command.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -19,6 +21,43 @@ from gmmviewer.ui.resources import app_icon
 from gmmviewer.ui.window.main_window import MainWindow
 
 APPLICATION_NAME = "gmmviewer"
+#: Set to ``1`` to quit right after the main window's first paint, printing when it came
+#: (``tests/benchmarks/bench_startup.py`` times start-up with it; not for users).
+EXIT_AFTER_FIRST_PAINT = "GMMVIEWER_EXIT_AFTER_FIRST_PAINT"
+#: How that line starts, so the benchmark can find it among anything else printed.
+FIRST_PAINT_MARK = "first paint:"
+
+
+class ExitAfterFirstPaint(QtCore.QObject):
+    """Quits the application once ``window`` has been painted for the first time.
+
+    It then prints ``first paint: <wall> <cpu>``: seconds since the epoch (to compare
+    with when the process was started) and CPU seconds of this process so far. A widget
+    window is painted in one pass over its widgets, so a timer started by the first
+    paint event fires once the whole window is painted and on screen.
+    """
+
+    def __init__(self, app: QtWidgets.QApplication, window: QtWidgets.QWidget) -> None:
+        super().__init__(window)
+        self._window = window
+        self._painted = False
+        app.installEventFilter(self)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        if (
+            not self._painted
+            and event.type() == QtCore.QEvent.Type.Paint
+            and isinstance(watched, QtWidgets.QWidget)
+            and watched.window() is self._window
+        ):
+            self._painted = True
+            QtCore.QTimer.singleShot(0, self._report_and_quit)
+        return False
+
+    def _report_and_quit(self) -> None:
+        wall, cpu = time.time(), time.process_time()
+        print(f"{FIRST_PAINT_MARK} {wall:.6f} {cpu:.6f}", flush=True)
+        QtCore.QCoreApplication.quit()
 
 
 def configure_pyqtgraph() -> None:
@@ -75,6 +114,8 @@ def run_app(args: argparse.Namespace) -> int:
         )
         if not loaded:
             controller.load_demo()
+    if os.environ.get(EXIT_AFTER_FIRST_PAINT) == "1":
+        ExitAfterFirstPaint(app, window)
     window.show()
     code = app.exec()
     # Delete the window before the interpreter tears Qt down, so shutdown is orderly.

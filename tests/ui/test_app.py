@@ -91,6 +91,64 @@ def test_a_bad_file_on_the_command_line_is_one_line_and_exit_1(tmp_path):
     assert "title:" not in result.stdout
 
 
+FIRST_PAINT = """
+import sys
+from gmmviewer.cli import main
+from gmmviewer.ui import app
+
+report = app.ExitAfterFirstPaint._report_and_quit
+
+def report_modules_then_quit(self):
+    late = sorted(m for m in sys.modules if m.startswith(tuple(sys.argv[1].split(","))))
+    print("late:", late, flush=True)
+    report(self)
+
+app.ExitAfterFirstPaint._report_and_quit = report_modules_then_quit
+sys.exit(main([]))
+"""
+
+
+def test_exit_after_first_paint_quits_by_itself_and_reports_when(tmp_path):
+    # What tests/benchmarks/bench_startup.py relies on: the real command, no test hooks.
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(tmp_path),
+        GMMVIEWER_EXIT_AFTER_FIRST_PAINT="1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "gmmviewer"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("first paint:")]
+    assert len(lines) == 1, result.stdout
+    wall, cpu = (float(x) for x in lines[0].split()[2:])
+    assert wall > 1e9 and cpu > 0  # seconds since the epoch; CPU seconds of the process
+
+
+def test_the_first_paint_with_the_demo_waits_for_no_dialog_exporter_or_scipy_optimize(tmp_path):
+    # The demo's comparison with its truth runs before the first paint: it must not
+    # import scipy.optimize or scipy.special for K = 3, as it once did.
+    from test_layout import LATE_MODULES
+
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(tmp_path),
+        GMMVIEWER_EXIT_AFTER_FIRST_PAINT="1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_PAINT, ",".join(LATE_MODULES)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "late: []" in result.stdout, result.stdout
+    assert "first paint:" in result.stdout
+
+
 def test_a_million_points_run_without_freezing_and_pause_at_once(qtbot, window, monkeypatch):
     rng = np.random.default_rng(0)
     n = 1_000_000

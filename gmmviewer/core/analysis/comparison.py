@@ -7,11 +7,18 @@ the true component it plays the part of, whatever order EM found them in.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from gmmviewer.core.params import GMMParams
+
+#: Up to this many components on the larger side, :func:`match_components` tries every
+#: assignment (at most 7! = 5,040, one numpy sum) instead of importing scipy.optimize,
+#: which costs ~0.2 s: the window matches the demo's fit to its truth before it first
+#: paints, and a lecture's K is small.
+MAX_ENUMERATED_COMPONENTS = 7
 
 
 @dataclass(frozen=True)
@@ -52,13 +59,45 @@ def match_components(means: np.ndarray, reference_means: np.ndarray) -> np.ndarr
         more components than references.
     """
     cost = ((means[:, None, :] - reference_means[None, :, :]) ** 2).sum(axis=2)
-    # scipy.optimize costs ~0.2 s to import; the window's first paint must not wait for it.
-    from scipy.optimize import linear_sum_assignment
+    if max(cost.shape) <= MAX_ENUMERATED_COMPONENTS and np.all(np.isfinite(cost)):
+        rows, columns = _cheapest_assignment(cost)
+    else:
+        # Imported only here: scipy.optimize costs ~0.2 s to import (see above).
+        from scipy.optimize import linear_sum_assignment
 
-    rows, columns = linear_sum_assignment(cost)
+        rows, columns = linear_sum_assignment(cost)
     matching = np.full(len(means), -1, dtype=int)
     matching[rows] = columns
     return matching
+
+
+def _cheapest_assignment(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The minimum-cost one-to-one assignment, found by trying every one.
+
+    Parameters
+    ----------
+    cost : ndarray of shape (n_rows, n_columns)
+        Finite; small (every assignment is built as an array).
+
+    Returns
+    -------
+    rows, columns : ndarray of shape (min(n_rows, n_columns),)
+        Row ``rows[i]`` is assigned column ``columns[i]``; rows ascending, as
+        ``scipy.optimize.linear_sum_assignment`` returns them.
+    """
+    n_rows, n_columns = cost.shape
+    if n_rows <= n_columns:
+        # Every row gets a distinct column.
+        choices = np.array(list(itertools.permutations(range(n_columns), n_rows)), dtype=int)
+        choices = choices.reshape(-1, n_rows)
+        best = choices[np.argmin(cost[np.arange(n_rows), choices].sum(axis=1))]
+        return np.arange(n_rows), best
+    # More rows than columns: every column gets a distinct row.
+    choices = np.array(list(itertools.permutations(range(n_rows), n_columns)), dtype=int)
+    choices = choices.reshape(-1, n_columns)
+    best = choices[np.argmin(cost[choices, np.arange(n_columns)].sum(axis=1))]
+    order = np.argsort(best)
+    return best[order], np.arange(n_columns)[order]
 
 
 def compare_with_truth(
@@ -111,15 +150,22 @@ def adjusted_rand_index(labels_true: np.ndarray, labels_pred: np.ndarray) -> flo
     table = np.bincount(
         true_index * n_pred + pred_index, minlength=(true_index.max() + 1) * n_pred
     ).reshape(-1, n_pred)
-    from scipy.special import comb
-
-    pairs = comb(table, 2).sum()
-    rows = comb(table.sum(axis=1), 2).sum()
-    columns = comb(table.sum(axis=0), 2).sum()
-    total = comb(n, 2)
+    pairs = _pair_count(table)
+    rows = _pair_count(table.sum(axis=1))
+    columns = _pair_count(table.sum(axis=0))
+    total = float(n * (n - 1) // 2)
     expected = rows * columns / total if total else 0.0
     maximum = 0.5 * (rows + columns)
     if maximum == expected:
         # Both partitions put everything together (or apart): they agree perfectly.
         return 1.0
     return float((pairs - expected) / (maximum - expected))
+
+
+def _pair_count(counts: np.ndarray) -> float:
+    """How many pairs the groups of these sizes hold: the sum of ``counts`` choose 2.
+
+    Exact integer arithmetic (no scipy.special, which costs ~0.1 s to import).
+    """
+    counts = counts.astype(np.int64)
+    return float((counts * (counts - 1) // 2).sum())

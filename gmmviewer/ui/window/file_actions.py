@@ -6,12 +6,16 @@ pass one) and returns whether it succeeded; a failure becomes a one-line message
 and leaves the session on screen as it was. Collaborators are narrow: the controller
 (the session, loading, the saved state), the view state, a reporter, the QSettings that
 remember the last folder and a parent widget for dialogs; never the window.
+
+The dialogs and exporters are imported by the operation that needs them, not with this
+module: the window's first paint waits for none of them.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
@@ -25,17 +29,15 @@ from gmmviewer.core.files.paramfile import save_params
 from gmmviewer.core.files.session_file import SESSION_EXTENSION, load_session, save_session
 from gmmviewer.core.session.recording import history_states, states_to_convergence
 from gmmviewer.core.text import count as counted
-from gmmviewer.ui.dialogs import CsvImportDialog, GenerateDialog
-from gmmviewer.ui.dialogs.model_choice import largest_k_message
-from gmmviewer.ui.dialogs.progress import close_progress, open_progress
-from gmmviewer.ui.export.animation import AnimationDialog, AnimationRecorder, AnimationSettings
-from gmmviewer.ui.export.exporting import export_plot
-from gmmviewer.ui.export.snapshots import render_strip
 from gmmviewer.ui.panels.controls import ModelSettings
 from gmmviewer.ui.views.theme import Theme
 from gmmviewer.ui.window.background import BackgroundJob
 from gmmviewer.ui.window.controller import Controller
 from gmmviewer.ui.window.reporter import Reporter
+
+if TYPE_CHECKING:
+    from gmmviewer.ui.dialogs import CsvImportDialog
+    from gmmviewer.ui.export.animation import AnimationRecorder, AnimationSettings
 
 PARAM_FILTERS = "JSON (*.json);;NumPy archive (*.npz);;CSV (*.csv)"
 PLOT_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
@@ -95,6 +97,8 @@ class FileActions(QtCore.QObject):
             )
             if not path:
                 return False
+        from gmmviewer.ui.dialogs import CsvImportDialog
+
         try:
             dialog = CsvImportDialog.from_file(path, self._parent)
         except GMMViewerError as error:
@@ -117,6 +121,8 @@ class FileActions(QtCore.QObject):
         """File > Generate data: the synthetic data dialog, then a new session."""
         if not self.controller.may_replace_session():
             return False
+        from gmmviewer.ui.dialogs import GenerateDialog
+
         dialog = GenerateDialog(self._parent)
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return False
@@ -125,6 +131,8 @@ class FileActions(QtCore.QObject):
     def _start(self, dataset: Dataset, model: ModelSettings) -> bool:
         """A new session on ``dataset`` with the model its dialog showed, never the
         settings of the data before; a K the data cannot take is refused in one line."""
+        from gmmviewer.ui.dialogs.model_choice import largest_k_message
+
         name = os.path.basename(dataset.source) if dataset.source else "the data"
         problem = largest_k_message(model.n_components, dataset.n_samples, name)
         if problem is not None:
@@ -217,6 +225,8 @@ class FileActions(QtCore.QObject):
             path = self._save_path("Export plot", "gmm.png", PLOT_FILTERS)
             if not path:
                 return False
+        from gmmviewer.ui.export.exporting import export_plot
+
         try:
             export_plot(self.controller.plot, path)
         except GMMViewerError as error:
@@ -279,6 +289,8 @@ class FileActions(QtCore.QObject):
         return True
 
     def _on_snapshots_ready(self, shots: list) -> None:
+        from gmmviewer.ui.export.snapshots import render_strip
+
         session = self._session
         if session is None:
             return
@@ -306,6 +318,9 @@ class FileActions(QtCore.QObject):
         entry_range: tuple[int, int] | None = None,
     ) -> AnimationRecorder | None:
         """File > Export animation: record to convergence (or a history range) as GIF/PNGs."""
+        from gmmviewer.ui.dialogs.progress import open_progress
+        from gmmviewer.ui.export.animation import AnimationDialog, AnimationRecorder
+
         session = self._session
         if session is None or (self.recorder is not None and self.recorder.running):
             return None
@@ -363,6 +378,8 @@ class FileActions(QtCore.QObject):
         self._close_progress()
 
     def _close_progress(self) -> None:
+        from gmmviewer.ui.dialogs.progress import close_progress
+
         close_progress(self.progress)
         self.progress = None
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer import __version__
-from gmmviewer.ui.dialogs.shortcut_sheet import ShortcutSheet
 from gmmviewer.ui.panels.column_chooser import ColumnChooser
 from gmmviewer.ui.panels.compare_panel import ComparePanel
 from gmmviewer.ui.panels.controls import ControlPanel
@@ -380,6 +379,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_shortcuts(self) -> None:
         """F1: the shortcut sheet."""
+        # Imported when first asked for: the first paint need not wait for any dialog.
+        from gmmviewer.ui.dialogs.shortcut_sheet import ShortcutSheet
+
         ShortcutSheet(self.actions_by_name, self).open()
 
     def show_about(self) -> None:

@@ -6,10 +6,14 @@ restarts and model selection.
 into the inspector, the Compare tab, the NLL view's restart curves and the plot's k-means
 overlay. Its collaborators are narrow: the controller, those views, a reporter and a
 parent widget for its dialogs; never the window. Long work runs on worker threads
-through :class:`~gmmviewer.ui.window.background.BackgroundJob`.
+through :class:`~gmmviewer.ui.window.background.BackgroundJob`. Its dialogs are imported
+when first opened: the window's first paint waits for none of them.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
@@ -24,8 +28,6 @@ from gmmviewer.core.analysis.restarts import RestartRun, best_run, run_restarts
 from gmmviewer.core.em.estep import explain_point
 from gmmviewer.core.em.kmeans import KMeansResult, kmeans
 from gmmviewer.core.text import count
-from gmmviewer.ui.dialogs.model_selection_dialog import ModelSelectionDialog
-from gmmviewer.ui.dialogs.progress import close_progress, open_progress
 from gmmviewer.ui.panels.compare_panel import ComparePanel
 from gmmviewer.ui.panels.inspector import PointInspector
 from gmmviewer.ui.views.colours import NEUTRAL_GREY, component_colours
@@ -33,6 +35,9 @@ from gmmviewer.ui.views.nll_view import NllView
 from gmmviewer.ui.window.background import BackgroundJob
 from gmmviewer.ui.window.controller import Controller
 from gmmviewer.ui.window.reporter import Reporter
+
+if TYPE_CHECKING:
+    from gmmviewer.ui.dialogs.model_selection_dialog import ModelSelectionDialog
 
 #: N x K above which k-means runs on a worker thread.
 ASYNC_KMEANS_WORK = 200_000
@@ -85,7 +90,13 @@ class TeachingTools(QtCore.QObject):
         self.progress_dialog: QtWidgets.QProgressDialog | None = None
         self._kmeans: KMeansResult | None = None
         self._kmeans_key: object | None = None
-        self._comparison_key: object | None = None
+        # What the Compare tab shows, so a half-step recomputes only what it changed:
+        # (params, resp_params) of the truth table, resp_params of the agreement with the
+        # true labels, and what the k-means overlay and text were drawn from.
+        self._comparison_key: tuple[tuple, tuple] | None = None
+        self._agreement: tuple[object, float | None] | None = None
+        self._kmeans_overlay_key: tuple[tuple, tuple] | None = None
+        self._kmeans_text_key: tuple[tuple, tuple] | None = None
         self.restart_runs: list[RestartRun] = []
         self._restart_total = 0
         # (K, covariance type) the restart curves belong to: another model clears them.
@@ -102,6 +113,7 @@ class TeachingTools(QtCore.QObject):
         self.work_finished.connect(self._close_progress)
         self._session_seen: object | None = None
         controller.refreshed.connect(self.refresh)
+        compare.shown.connect(self._on_compare_shown)
         self.view_state.changed.connect(self._on_view_state_changed)
 
     @property
@@ -131,6 +143,8 @@ class TeachingTools(QtCore.QObject):
 
     def _forget_previous_session(self) -> None:
         self._kmeans, self._kmeans_key, self._comparison_key = None, None, None
+        self._agreement = None
+        self._kmeans_overlay_key = self._kmeans_text_key = None
         self.restart_runs = []
         self._restart_model = None
         self.nll.show_restarts([])
@@ -195,23 +209,39 @@ class TeachingTools(QtCore.QObject):
         plot.highlight_point(index)
 
     # ============================================================== ground truth
+    def _on_compare_shown(self) -> None:
+        """The Compare tab came into view: bring what it shows up to date."""
+        if self.session is None:
+            return
+        self._refresh_comparison()
+        if self.show_kmeans:
+            self._show_kmeans_text()
+
     def _refresh_comparison(self) -> None:
         session = self.session
         dataset = session.dataset
         truth = dataset.truth
         if truth is None or truth.n_features != session.n_features:
+            self._comparison_key = None
             self.compare.show_truth(None, None, None)
             return
-        key = (session.params, session.state.resp_params)
-        if key == self._comparison_key:
+        if not self.compare.isVisible():
+            return  # worked out when the tab is shown (_on_compare_shown)
+        params, resp_params = session.params, session.state.resp_params
+        key = ((params, resp_params), ())
+        if _same(key, self._comparison_key):
             return
         self._comparison_key = key
-        comparison = compare_with_truth(
-            dataset.to_data_units(session.params),
-            truth,
-            session.hard_assignments(),
-            dataset.labels,
-        )
+        # The agreement of the hard assignment with the true labels is a pass over every
+        # point, and only an E-step changes it; an M-step changes the matching and the
+        # errors, which cost K x K.
+        if self._agreement is None or self._agreement[0] is not resp_params:
+            hard = session.hard_assignments()
+            labels = dataset.labels
+            ari = None if hard is None or labels is None else adjusted_rand_index(labels, hard)
+            self._agreement = (resp_params, ari)
+        comparison = compare_with_truth(dataset.to_data_units(params), truth)
+        comparison = replace(comparison, adjusted_rand_index=self._agreement[1])
         self.compare.show_truth(comparison, session.nll, self.controller.truth_nll)
 
     # ==================================================================== k-means
@@ -220,6 +250,7 @@ class TeachingTools(QtCore.QObject):
         if not visible:
             self.controller.plot.show_kmeans(None)
             self.compare.show_kmeans(KMEANS_EXPLANATION)
+            self._kmeans_overlay_key = self._kmeans_text_key = None
             return
         self._update_kmeans()
 
@@ -256,6 +287,7 @@ class TeachingTools(QtCore.QObject):
             self._push_kmeans()
 
     def _push_kmeans(self) -> None:
+        """The k-means overlay on the plot, and its figures in the Compare tab if shown."""
         session, result = self.session, self._kmeans
         if session is None or result is None or len(result.centres) != session.n_components:
             return
@@ -265,8 +297,33 @@ class TeachingTools(QtCore.QObject):
         colours = np.array(
             [palette[m] if m >= 0 else NEUTRAL_GREY for m in matching], dtype=np.uint8
         )
-        dims = list(self.controller.dims)
-        self.controller.plot.show_kmeans(result.centres[:, dims], colours)
+        dims = tuple(self.controller.dims)
+        state = self.view_state
+        # The cells are a raster of the nearest centre: redrawn only when what they show
+        # changes, not on every half-step.
+        overlay = (
+            (result, self.controller.plot),
+            (colours.tobytes(), dims, state.theme, state.scale),
+        )
+        if not _same(overlay, self._kmeans_overlay_key):
+            self._kmeans_overlay_key = overlay
+            self.controller.plot.show_kmeans(result.centres[:, list(dims)], colours)
+        self._show_kmeans_text(matching)
+
+    def _show_kmeans_text(self, matching: np.ndarray | None = None) -> None:
+        """k-means' figures and its agreement with EM, while the Compare tab is shown."""
+        session, result = self.session, self._kmeans
+        if session is None or result is None or len(result.centres) != session.n_components:
+            return
+        if not self.compare.isVisible():
+            return  # worked out when the tab is shown (_on_compare_shown)
+        if matching is None:
+            matching = match_components(result.centres, session.params.means)
+        dims = self.controller.dims
+        key = ((result, session.state.resp_params), (matching.tobytes(), len(dims)))
+        if _same(key, self._kmeans_text_key):
+            return
+        self._kmeans_text_key = key
         text = (
             f"k-means with K = {session.n_components} (seed {session.seed}): inertia "
             f"{result.inertia:,.4g} after {count(result.n_iter, 'iteration')}."
@@ -361,6 +418,8 @@ class TeachingTools(QtCore.QObject):
     # ============================================================ model selection
     def show_model_selection(self) -> ModelSelectionDialog | None:
         """EM > Model selection: a non-modal dialog on the current data."""
+        from gmmviewer.ui.dialogs.model_selection_dialog import ModelSelectionDialog
+
         session = self.session
         if session is None:
             return None
@@ -386,6 +445,8 @@ class TeachingTools(QtCore.QObject):
 
     # ============================================================ progress
     def _open_progress(self, what: str, total: int) -> None:
+        from gmmviewer.ui.dialogs.progress import open_progress
+
         self.progress_dialog = open_progress(
             self._dialog_parent, what, f"{what}: 0 of {total}", total, self.cancel_long_work
         )
@@ -397,6 +458,22 @@ class TeachingTools(QtCore.QObject):
             dialog.setLabelText(f"{dialog.windowTitle()}: {done} of {dialog.maximum()} ({text})")
 
     def _close_progress(self, text: str) -> None:
+        from gmmviewer.ui.dialogs.progress import close_progress
+
         close_progress(self.progress_dialog)
         self.progress_dialog = None
         self.reporter.status(text, 15000)
+
+
+def _same(key: tuple[tuple, tuple], shown: tuple[tuple, tuple] | None) -> bool:
+    """True when ``key`` is what ``shown`` was drawn from: a pair (objects, values) whose
+    objects are the same ones (results and parameters have no meaningful ``==``) and
+    whose values are equal."""
+    if shown is None:
+        return False
+    (objects, values), (shown_objects, shown_values) = key, shown
+    return (
+        len(objects) == len(shown_objects)
+        and all(a is b for a, b in zip(objects, shown_objects, strict=True))
+        and values == shown_values
+    )
