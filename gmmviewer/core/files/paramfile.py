@@ -97,6 +97,43 @@ covariance matrix follows flattened row-major (``cov_<col_i>_<col_j>`` is row i,
 column j), all D*D entries, so symmetry can be checked. Feature names are read from the
 ``mean_`` headers; the ``cov_`` headers must match them. Fields holding commas or quotes
 are quoted the usual CSV way.
+
+Variational fits
+----------------
+A variational Bayesian fit (scikit-learn's ``BayesianGaussianMixture``) is written as
+above, with the *expected* weights, means and covariances (so every reader takes it as a
+plain mixture), ``log_likelihood`` null, and these fields after the others (a plain EM
+file has none of them and is byte for byte what it always was):
+
+====================  ================================================================
+field                 value
+====================  ================================================================
+method                ``"variational"`` (``"em"`` is accepted; EM files leave it out)
+lower_bound           the final evidence lower bound (scikit-learn's ``lower_bound_``)
+units                 ``"data"``, or ``"z-scores"`` when the fit ran on normalised data:
+                      then ``priors`` and ``variational`` are for
+                      ``z = (x - offset) / scale``, while weights, means and covariances
+                      stay in data units
+offset, scale         D numbers each, only with ``"z-scores"``
+priors                object: ``covariance_type`` (of the fit, which may differ from the
+                      type of the data-unit covariances: spherical on z-scores is diag
+                      in data units), ``weight_concentration_prior_type``
+                      (``dirichlet_process`` or ``dirichlet_distribution``),
+                      ``weight_concentration_prior``, ``mean_precision_prior``,
+                      ``mean_prior`` (D), ``degrees_of_freedom_prior``,
+                      ``covariance_prior`` (D x D full/tied, D diag, a number
+                      spherical), ``reg_covar``
+variational           object: ``weight_concentration`` (2 x K Beta parameters, rows a
+                      and b, for a Dirichlet process; K for a Dirichlet distribution),
+                      ``mean_precision`` (K), ``means`` (K x D), ``degrees_of_freedom``
+                      (K; a number for tied), ``covariances`` (scikit-learn's compact
+                      ``covariances_``: K x D x D full, D x D tied, K x D diag, K
+                      spherical)
+====================  ================================================================
+
+In CSV these are ``# key=value`` comment lines with one-line JSON values, after the
+others; in NPZ 0-d or numeric arrays, the two objects as entries ``priors/<field>`` and
+``variational/<field>``. ``priors`` and ``variational`` come together or not at all.
 """
 
 from __future__ import annotations
@@ -112,7 +149,9 @@ import numpy as np
 
 from gmmviewer.core.errors import ParameterError, ParameterFileError
 from gmmviewer.core.files import paramfile_formats as formats
+from gmmviewer.core.files import paramfile_variational as variational_fields
 from gmmviewer.core.files.atomic import atomic_write
+from gmmviewer.core.files.paramfile_variational import VariationalRecord
 from gmmviewer.core.files.reading import InputError, read_regular_file
 from gmmviewer.core.limits import MAX_COMPONENTS, MAX_FEATURES, MAX_PARAM_FILE_BYTES
 from gmmviewer.core.params import GMMParams
@@ -144,6 +183,13 @@ class ParamFile:
         Number of samples fitted.
     source : str or None
         The data's file or preset name.
+    method : {'em', 'variational'} or None
+        How the parameters were fitted; None when the file does not say (EM files).
+    lower_bound : float or None
+        The evidence lower bound a variational fit reached, when known.
+    variational : VariationalRecord or None
+        The priors and variational parameters of a variational fit; ``params`` are
+        their expected weights, means and covariances (in data units).
     """
 
     params: GMMParams
@@ -153,6 +199,9 @@ class ParamFile:
     converged: bool | None = None
     n_samples: int | None = None
     source: str | None = None
+    method: str | None = None
+    lower_bound: float | None = None
+    variational: VariationalRecord | None = None
 
 
 # ======================================================================= saving
@@ -167,6 +216,9 @@ def save_params(
     n_samples: int | None = None,
     source: str | None = None,
     format: str | None = None,
+    method: str | None = None,
+    lower_bound: float | None = None,
+    variational: VariationalRecord | None = None,
 ) -> None:
     """Write mixture parameters to ``path``.
 
@@ -182,6 +234,13 @@ def save_params(
         Fit metadata, stored as given (None means unknown).
     format : {'json', 'npz', 'csv'}, optional
         Default: from the extension of ``path``.
+    method : {'em', 'variational'}, optional
+        Written only when given (a plain EM file leaves it out).
+    lower_bound : float, optional
+        The lower bound of a variational fit.
+    variational : VariationalRecord, optional
+        Priors and variational parameters (needs ``method='variational'``); ``params``
+        should be their expected mixture, in data units.
 
     Raises
     ------
@@ -204,6 +263,16 @@ def save_params(
         converged=converged,
         n_samples=n_samples,
         source=source,
+    )
+    meta.update(
+        variational_fields.check_for_writing(
+            lambda reason: ParameterFileError(f"cannot write {path_text}: {reason}"),
+            params.n_components,
+            params.n_features,
+            method,
+            lower_bound,
+            variational,
+        )
     )
     # Serialise fully in memory first, then replace the file whole (never half a file).
     if kind == "json":
@@ -428,6 +497,7 @@ def _build(path_text: str, fields: dict[str, Any]) -> ParamFile:
     source = fields.get("source")
     if source is not None and not isinstance(source, str):
         raise fail("source must be a string")
+    method, lower_bound, variational = variational_fields.build(fail, fields, k, d)
     return ParamFile(
         params=params,
         columns=tuple(columns),
@@ -436,6 +506,9 @@ def _build(path_text: str, fields: dict[str, Any]) -> ParamFile:
         converged=converged,
         n_samples=None if n_samples is None else int(n_samples),
         source=source,
+        method=method,
+        lower_bound=lower_bound,
+        variational=variational,
     )
 
 

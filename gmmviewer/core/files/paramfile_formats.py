@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from gmmviewer.core.errors import ParameterFileError
+from gmmviewer.core.files import paramfile_variational as variational
 from gmmviewer.core.files import reading
 from gmmviewer.core.files.reading import InputError, parse_json
 from gmmviewer.core.limits import MAX_COMPONENTS, MAX_FEATURES
@@ -51,7 +52,31 @@ def encode_json(params: GMMParams, meta: dict[str, Any]) -> str:
         f'  "covariances": [\n{covariances}\n  ]',
     ]
     lines.extend(f"  {dump(key)}: {dump(meta[key])}" for key in OPTIONAL_KEYS)
+    lines.extend(
+        f"  {dump(key)}: {_json_block(meta[key], 2)}"
+        for key in variational.VARIATIONAL_KEYS
+        if key in meta
+    )
     return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def _json_block(value: Any, indent: int) -> str:
+    """``value`` as JSON laid out like the rest of the file: an object one field per line,
+    a matrix (or stack of matrices) one row (matrix) per line."""
+
+    def dump(item: Any) -> str:
+        return json.dumps(item, allow_nan=False, ensure_ascii=False)
+
+    pad = " " * indent
+    if isinstance(value, dict):
+        fields = ",\n".join(
+            f"{pad}  {dump(key)}: {_json_block(item, indent + 2)}" for key, item in value.items()
+        )
+        return f"{{\n{fields}\n{pad}}}"
+    if isinstance(value, np.ndarray) and value.ndim >= 2:
+        rows = ",\n".join(f"{pad}  {dump(row)}" for row in value.tolist())
+        return f"[\n{rows}\n{pad}]"
+    return dump(variational.as_plain(value))
 
 
 def encode_csv(params: GMMParams, meta: dict[str, Any]) -> str:
@@ -61,6 +86,11 @@ def encode_csv(params: GMMParams, meta: dict[str, Any]) -> str:
         if meta[key] is not None:
             # JSON escapes line breaks, so a source path cannot end the comment early.
             buffer.write(f"# {key}={json.dumps(meta[key], ensure_ascii=False)}\n")
+    for key in variational.VARIATIONAL_KEYS:
+        if key in meta:
+            # Sections go on one line each, as compact JSON.
+            value = json.dumps(variational.as_plain(meta[key]), allow_nan=False, ensure_ascii=False)
+            buffer.write(f"# {key}={value}\n")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(_csv_header(meta["columns"]))
     full = params.full_covariances()
@@ -99,6 +129,7 @@ def encode_npz(params: GMMParams, meta: dict[str, Any]) -> bytes:
     for key in OPTIONAL_KEYS:
         if meta[key] is not None:
             arrays[key] = np.array(meta[key], dtype=dtypes[key])
+    arrays.update(variational.npz_arrays(meta))
     buffer = io.BytesIO()
     # Writing to a buffer (not the path) also stops numpy appending '.npz' to the name.
     np.savez(buffer, **arrays)
@@ -138,6 +169,8 @@ def read_json(path_text: str, data: bytes) -> dict[str, Any]:
         "covariances": _json_numbers(path_text, document["covariances"], "covariances", 3),
     }
     for key in ("n_components", "n_features", "columns", *OPTIONAL_KEYS):
+        fields[key] = document.get(key)
+    for key in variational.VARIATIONAL_KEYS:
         fields[key] = document.get(key)
     return fields
 
@@ -188,7 +221,7 @@ def read_csv(path_text: str, data: bytes) -> dict[str, Any]:
         if match is None:
             continue  # a free-text comment added by hand
         key, raw = match.group(1), match.group(2).strip()
-        if key not in OPTIONAL_KEYS:
+        if key not in OPTIONAL_KEYS and key not in variational.VARIATIONAL_KEYS:
             continue
         try:
             fields[key] = parse_json(raw)
@@ -312,6 +345,7 @@ def read_npz(path_text: str, data: bytes, *, max_bytes: int) -> dict[str, Any]:
     fields["converged"] = scalar("converged", "b", "a boolean")
     fields["n_samples"] = scalar("n_samples", "iu", "an integer")
     fields["source"] = scalar("source", "U", "a string")
+    fields.update(variational.npz_fields(entries))
     return fields
 
 

@@ -39,6 +39,12 @@ from gmmviewer.core.session.transitions import (
     prepare_half_step,
     start_transition,
 )
+from gmmviewer.core.session.variational_state import PriorChoice
+from gmmviewer.core.session.variational_steps import (
+    prepare_variational_half_step,
+    variational_start,
+)
+from gmmviewer.core.vb.priors import VariationalPriors
 
 #: Default of :meth:`EMSession.reinitialize`'s ``seed``: keep the current seed.
 _KEEP = object()
@@ -99,19 +105,35 @@ class EMSession:
         max_iter: int = DEFAULT_MAX_ITER,
         reg_covar: float = DEFAULT_REG_COVAR,
         dtype: str = "float64",
+        variational: PriorChoice | None = None,
     ) -> None:
         dataset = data if isinstance(data, Dataset) else Dataset(np.asarray(data, float))
         self._setup(dataset, tol, max_iter, reg_covar, init, seed, dtype)
-        if params is None:
+        if variational is not None:
+            start: str | GMMParams = self._init
+            if params is not None:
+                start = self._check_params(params)
+                n_components, covariance_type = start.n_components, start.covariance_type
             check_covariance_type(covariance_type)
-            params = initialize(
-                self._X, n_components, self._init, covariance_type, seed, self._reg_covar
+            check_n_components(n_components, self.n_samples)
+            priors = self._resolve(variational, n_components, covariance_type)
+            description = self._variational_description(variational, start, n_components)
+            first = variational_start(
+                None, self._X, start, variational, priors, description, seed=seed
             )
-            description = self._init_description(params)
         else:
-            params = self._check_params(params)
-            description = "initialised from given parameters"
-        first = start_transition(None, self._pass_X, params, description, self._posteriors.arrays)
+            if params is None:
+                check_covariance_type(covariance_type)
+                params = initialize(
+                    self._X, n_components, self._init, covariance_type, seed, self._reg_covar
+                )
+                description = self._init_description(params)
+            else:
+                params = self._check_params(params)
+                description = "initialised from given parameters"
+            first = start_transition(
+                None, self._pass_X, params, description, self._posteriors.arrays
+            )
         self._history = History(first.state)
         self._posteriors.keep(first.state, first.next_posterior)
 
@@ -139,7 +161,7 @@ class EMSession:
         self._init = check_init_method(init)
         self._seed = None if seed is None else int(seed)
         # Posteriors of the parameters the current state needs, recomputed on demand.
-        self._posteriors = PosteriorCache(self._pass_X)
+        self._posteriors = PosteriorCache(self._pass_X, self._X)
 
     @classmethod
     def restore(
@@ -430,6 +452,11 @@ class EMSession:
         Writes nothing: the session's state, history and caches are untouched whatever
         happens to the result (see "Threads" in the class docstring).
         """
+        state = self._history.current
+        if state.variational is not None:
+            return prepare_variational_half_step(
+                state, self._X, self._posteriors.snapshot(), tol=self._tol
+            )
         return prepare_half_step(
             self._history.current,
             self._pass_X,
@@ -575,9 +602,64 @@ class EMSession:
         n_components = self.n_components if n_components is None else n_components
         covariance_type = check_covariance_type(covariance_type or self.covariance_type)
         check_n_components(n_components, self.n_samples)
+        model = self.state.variational
+        if model is not None:
+            priors = self._resolve(model.choice, n_components, covariance_type)
+            description = self._variational_description(model.choice, method, n_components)
+            prepared = variational_start(
+                self.state, self._X, method, model.choice, priors, description, seed=seed
+            )
+            self._init, self._seed = method, seed
+            return self._commit(prepared, "initialise")
         params = initialize(self._X, n_components, method, covariance_type, seed, self._reg_covar)
         self._init, self._seed = method, seed
         return self._push_start(params, self._init_description(params))
+
+    # ============================================================== method
+    @property
+    def method(self) -> str:
+        """'em', or 'vb' when the current state is a variational fit."""
+        return self.state.method
+
+    @property
+    def prior_choice(self) -> PriorChoice | None:
+        """The priors chosen for the current variational fit, or None for EM."""
+        model = self.state.variational
+        return None if model is None else model.choice
+
+    def switch_method(self, variational: PriorChoice | None) -> SessionState:
+        """Start again from the current run's start with another method (undoable).
+
+        Parameters
+        ----------
+        variational : PriorChoice or None
+            The priors of a variational fit, or None for EM. The start's expected
+            mixture becomes the new start (for a variational fit, through its
+            plain-mixture responsibilities, as dragging means before a first step does).
+
+        Raises
+        ------
+        ParameterError
+            For priors out of range; the session is unchanged.
+        """
+        start = self._history[self.run_bounds()[0]].params
+        if variational is None:
+            return self._push_start(start, "switched to EM from the run's start", method="em")
+        priors = self._resolve(variational, start.n_components, start.covariance_type)
+        description = f"switched to variational ({variational.label}) from the run's start"
+        prepared = variational_start(self.state, self._X, start, variational, priors, description)
+        return self._commit(prepared, "initialise")
+
+    def _resolve(
+        self, choice: PriorChoice, n_components: int, covariance_type: str
+    ) -> VariationalPriors:
+        return choice.resolve(self._X, n_components, covariance_type, self._reg_covar)
+
+    def _variational_description(
+        self, choice: PriorChoice, start: str | GMMParams, n_components: int
+    ) -> str:
+        origin = "given parameters" if isinstance(start, GMMParams) else start
+        return f"variational ({choice.label}) from {origin}, K = {n_components}"
 
     def set_params(self, params: GMMParams, description: str = "") -> SessionState:
         """Start again from explicit parameters (an undoable history entry).
@@ -590,7 +672,16 @@ class EMSession:
         params = self._check_params(params)
         return self._push_start(params, description or "initialised from given parameters")
 
-    def _push_start(self, params: GMMParams, description: str) -> SessionState:
+    def _push_start(
+        self, params: GMMParams, description: str, method: str | None = None
+    ) -> SessionState:
+        model = self.state.variational
+        if model is not None and method != "em":
+            priors = self._resolve(model.choice, params.n_components, params.covariance_type)
+            prepared = variational_start(
+                self.state, self._X, params, model.choice, priors, description
+            )
+            return self._commit(prepared, "initialise")
         prepared = start_transition(
             self.state, self._pass_X, params, description, self._posteriors.arrays
         )
@@ -664,6 +755,22 @@ class EMSession:
         replace: bool = False,
     ) -> SessionState:
         state = self.state
+        model = state.variational
+        if model is not None:
+            # A variational edit starts again from the edited expected mixture.
+            priors = self._resolve(model.choice, params.n_components, params.covariance_type)
+            prepared = variational_start(
+                state,
+                self._X,
+                params,
+                model.choice,
+                priors,
+                description,
+                action=action,
+                iteration=state.iteration,
+                component=component,
+            )
+            return self._commit(prepared, "edit", replace=replace)
         # Responsibilities survive an edit only when K stays the same.
         q = self._current_q() if params.n_components == self.n_components else None
         prepared = edit_transition(

@@ -20,6 +20,7 @@ from typing import overload
 import numpy as np
 
 from gmmviewer.core.params import GMMParams
+from gmmviewer.core.session.variational_state import VariationalState
 
 #: Actions a state can record.
 ACTIONS: tuple[str, ...] = (
@@ -67,6 +68,10 @@ class SessionState:
         A degenerate situation found at this step, or ''.
     component : int or None
         The component an edit changed (0-based), so a drag can merge into one edit.
+    variational : VariationalState or None
+        For a variational fit: the priors and variational parameters (``params`` are
+        then their expectations, and ``log_likelihood`` the evidence lower bound; see
+        :mod:`gmmviewer.core.session.variational_steps`). None for EM.
     """
 
     action: str
@@ -83,6 +88,12 @@ class SessionState:
     converged: bool = False
     status: str = ""
     component: int | None = None
+    variational: VariationalState | None = None
+
+    @property
+    def method(self) -> str:
+        """'em', or 'vb' for a variational state."""
+        return "em" if self.variational is None else "vb"
 
     @property
     def iterations_in_run(self) -> int:

@@ -14,6 +14,7 @@ from gmmviewer.core.em.estep import Posterior, e_step
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.history import SessionState
 from gmmviewer.core.session.transitions import find_posterior
+from gmmviewer.core.session.variational_steps import variational_posterior
 
 
 class PosteriorCache:
@@ -25,11 +26,15 @@ class PosteriorCache:
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        The data the posteriors are computed on.
+        The data the EM posteriors are computed on (float32 in a float32 session).
+    exact_X : ndarray of shape (n_samples, n_features), optional
+        The data in float64, for variational posteriors; ``X`` when not given.
     """
 
-    def __init__(self, X: np.ndarray) -> None:
+    def __init__(self, X: np.ndarray, exact_X: np.ndarray | None = None) -> None:
         self._X = X
+        # Variational passes always compute in float64, even in a float32 session.
+        self._exact_X = X if exact_X is None else exact_X
         #: Where every posterior of this data is allocated: an iteration reuses the
         #: memory of the posteriors this cache has dropped (and nobody else holds).
         self.arrays = ArrayRecycler()
@@ -43,7 +48,14 @@ class PosteriorCache:
         """The posterior of ``params``: cached, or computed now and kept for ``state``."""
         found = find_posterior(self._entries, params)
         if found is None:
-            found = e_step(self._X, params, arrays=self.arrays)
+            model = state.variational
+            source = (
+                None if model is None else model.source_of(params, state.params, state.resp_params)
+            )
+            if source is not None and model is not None:
+                found = variational_posterior(self._exact_X, source, params, model.priors)
+            else:
+                found = e_step(self._X, params, arrays=self.arrays)
             self.keep(state, found)
         return found
 

@@ -47,13 +47,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import betaln, digamma, gammaln
 
 from gmmviewer.core.em.gaussian import log_det_precision_cholesky
 from gmmviewer.core.em.passes import CHUNK_SIZE
 from gmmviewer.core.em.statistics import SufficientStatistics
 from gmmviewer.core.errors import ParameterError
 from gmmviewer.core.vb.priors import VariationalPriors
+from gmmviewer.core.vb.special import betaln, digamma, gammaln
 from gmmviewer.core.vb.statistics import responsibility_entropy, statistics_from_resp
 from gmmviewer.core.vb.variational import VariationalParams
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import digamma
 
 from gmmviewer.core.em.gaussian import (
     check_covariance_type,
@@ -22,6 +21,7 @@ from gmmviewer.core.em.gaussian import (
 )
 from gmmviewer.core.errors import ParameterError
 from gmmviewer.core.params import GMMParams
+from gmmviewer.core.vb.special import digamma
 
 
 def _frozen(value: np.ndarray | float) -> np.ndarray:
