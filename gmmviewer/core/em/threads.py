@@ -14,6 +14,7 @@ threads or on which thread finished first.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -75,6 +76,24 @@ def _pool(threads: int) -> ThreadPoolExecutor:
         return _executor
 
 
+_controller_cache: tuple[int, object] | None = None
+
+
+def _controller():  # noqa: ANN202 (threadpoolctl is imported lazily)
+    """A threadpoolctl controller that knows every BLAS loaded so far.
+
+    Making one inspects the loaded libraries (about a millisecond), so it is kept until
+    more modules have been imported (scipy brings its own OpenBLAS, loaded later).
+    """
+    global _controller_cache
+    loaded = len(sys.modules)
+    if _controller_cache is None or _controller_cache[0] != loaded:
+        from threadpoolctl import ThreadpoolController
+
+        _controller_cache = (len(sys.modules), ThreadpoolController())
+    return _controller_cache[1]
+
+
 @contextmanager
 def single_threaded_blas() -> Iterator[None]:
     """Hold BLAS to one thread for the duration (nested and concurrent uses are counted).
@@ -86,10 +105,7 @@ def single_threaded_blas() -> Iterator[None]:
     global _single_blas_depth, _single_blas_context
     with _lock:
         if _single_blas_depth == 0:
-            from threadpoolctl import ThreadpoolController
-
-            # A controller made now sees every BLAS loaded so far (numpy's at least).
-            context = ThreadpoolController().limit(limits=1, user_api="blas")
+            context = _controller().limit(limits=1, user_api="blas")
             context.__enter__()
             _single_blas_context = context
         _single_blas_depth += 1
