@@ -1,17 +1,46 @@
 """k-means: k-means++ seeding and Lloyd iterations (pure numpy; no Qt).
 
 Used to initialise EM (as scikit-learn's ``init_params='kmeans'`` does) and to show
-k-means beside EM. Distances are computed in chunks so memory stays O(chunk x K).
+k-means beside EM. Every pass walks the samples in chunks of
+:data:`~gmmviewer.core.em.passes.CHUNK_SIZE` rows, as the EM passes do, into buffers
+allocated once per run, so memory stays O(chunk x K) beyond the O(N) labels, squared
+norms and running minima; ``X`` itself is never copied. The chunks are shared among a
+few threads (numpy, BLAS and scipy's sparse products release the GIL); every chunk
+writes its partial results into its own slot and the slots are added up in chunk
+order, so the results do not depend on the number of threads. Pure numpy and scipy: no
+Qt.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from gmmviewer.core.em.passes import CHUNK_SIZE, chunks
+
+if TYPE_CHECKING:
+    import scipy.sparse
+
+#: Most threads a pass uses, whatever the number of cores.
+MAX_THREADS = 8
+#: Chunks each thread gets at least, by default: handing a pass to a thread costs tens of
+#: microseconds, and milliseconds when the machine is busy, which small data never repay.
+MIN_CHUNKS_PER_THREAD = 4
+
+# OpenBLAS (numpy's wheels) hands a matrix product to its own threads once M * N * K
+# exceeds 4 * 65536, and those threads spin while they wait. Inside our own threads that
+# oversubscribes the cores, and on a busy machine a product of a few hundred
+# microseconds then took tens of milliseconds. Products are therefore cut into row
+# blocks below that size, which keeps each on the thread that asked for it.
+_SINGLE_THREAD_PRODUCT = 4 * 65536
 
 
 @dataclass(frozen=True)
@@ -35,22 +64,184 @@ class KMeansResult:
     converged: bool
 
 
-def squared_distances(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances, shape (n_samples, n_clusters).
+def default_threads() -> int:
+    """Threads a pass uses by default: the cores this process may run on, at most 8."""
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:  # pragma: no cover - macOS and Windows
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_THREADS))
+
+
+_Buffers = TypeVar("_Buffers")
+
+
+class ChunkRunner:
+    """Runs a function on every chunk of the samples, on up to ``n_threads`` threads.
+
+    The calling thread works too. Threads take the next unprocessed chunk as they
+    become free, so a core that another process keeps busy does less of the work.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-    centres : ndarray of shape (n_clusters, n_features)
+    n_samples : int
+    chunk_size : int
+    n_threads : int or None
+        At most one per chunk. None for :func:`default_threads`, but no more than one
+        per :data:`MIN_CHUNKS_PER_THREAD` chunks.
     """
-    distances = (
-        np.einsum("ij,ij->i", X, X)[:, None] - 2.0 * (X @ centres.T) + np.sum(centres**2, axis=1)
-    )
-    return np.maximum(distances, 0.0, out=distances)
+
+    def __init__(self, n_samples: int, chunk_size: int, n_threads: int | None) -> None:
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be positive, not {chunk_size}")
+        self.slices: list[slice] = list(chunks(n_samples, chunk_size))
+        self.chunk_size = min(chunk_size, max(n_samples, 1))
+        if n_threads is None:
+            wanted = min(default_threads(), len(self.slices) // MIN_CHUNKS_PER_THREAD)
+        elif n_threads < 1:
+            raise ValueError(f"n_threads must be positive, not {n_threads}")
+        else:
+            wanted = int(n_threads)
+        self.n_threads = max(1, min(wanted, len(self.slices)))
+        self._executor = (
+            ThreadPoolExecutor(self.n_threads - 1, thread_name_prefix="kmeans")
+            if self.n_threads > 1
+            else None
+        )
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.slices)
+
+    def run(
+        self,
+        work: Callable[[int, slice, _Buffers], None],
+        buffers: Sequence[_Buffers],
+    ) -> None:
+        """Call ``work(index, rows, buffers[thread])`` once for every chunk.
+
+        ``buffers`` has one entry per thread (``n_threads`` of them); a thread only
+        ever touches its own.
+        """
+        next_chunk = iter(range(self.n_chunks))
+        lock = threading.Lock()
+
+        def worker(own: _Buffers) -> None:
+            while True:
+                with lock:
+                    index = next(next_chunk, None)
+                if index is None:
+                    return
+                work(index, self.slices[index], own)
+
+        helpers = []
+        if self._executor is not None:
+            helpers = [self._executor.submit(worker, own) for own in buffers[1 : self.n_threads]]
+        try:
+            worker(buffers[0])
+        finally:
+            # Wait for every helper even if this thread failed: they write into arrays
+            # the caller owns.
+            for helper in helpers:
+                helper.exception()
+        for helper in helpers:
+            helper.result()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
+
+    def __enter__(self) -> ChunkRunner:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _block_rows(n_rows: int, n_features: int) -> int:
+    """Rows of ``X`` per product with ``n_rows`` centres, kept on one BLAS thread."""
+    return max(1, _SINGLE_THREAD_PRODUCT // max(n_rows * n_features, 1))
+
+
+def _products(weights: np.ndarray, features: np.ndarray, block: int, out: np.ndarray) -> np.ndarray:
+    """``weights @ features`` into ``out``, in blocks of ``block`` columns.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_rows, n_terms)
+    features : ndarray of shape (n_terms, size)
+    block : int
+    out : ndarray of shape (n_rows, size)
+    """
+    size = features.shape[1]
+    for start in range(0, size, block):
+        stop = min(start + block, size)
+        np.matmul(weights, features[:, start:stop], out=out[:, start:stop])
+    return out
+
+
+@dataclass
+class _DataSummary:
+    """What a run needs to know about ``X`` beyond the data themselves.
+
+    Attributes
+    ----------
+    squared_norms : ndarray of shape (n_samples,)
+        ``||x||^2`` of every sample.
+    total_squared_norm : float
+        Their sum, added in chunk order.
+    mean_variance : float
+        Mean over features of the (population) variance of each feature.
+    """
+
+    squared_norms: np.ndarray
+    total_squared_norm: float
+    mean_variance: float
+
+
+def _summarise(X: np.ndarray, runner: ChunkRunner) -> _DataSummary:
+    """Squared norms and the mean feature variance, in one pass without copying ``X``."""
+    n_samples, n_features = X.shape
+    squared_norms = np.empty(n_samples)
+    norm_sums = np.zeros(runner.n_chunks)
+    # Moments about the first sample, not about zero: with data far from the origin
+    # E[x^2] - E[x]^2 would cancel, while these differences stay of the data's spread.
+    origin = X[0].copy() if n_samples else np.zeros(n_features)
+    first = np.zeros((runner.n_chunks, n_features))
+    second = np.zeros((runner.n_chunks, n_features))
+
+    def work(index: int, rows: slice, deviations: np.ndarray) -> None:
+        X_chunk = X[rows]
+        own = deviations[: X_chunk.shape[0]]
+        np.einsum("nd,nd->n", X_chunk, X_chunk, out=squared_norms[rows])
+        norm_sums[index] = squared_norms[rows].sum()
+        np.subtract(X_chunk, origin, out=own)
+        first[index] = own.sum(axis=0)
+        second[index] = np.einsum("nd,nd->d", own, own)
+
+    runner.run(work, [np.empty((runner.chunk_size, n_features)) for _ in range(runner.n_threads)])
+    count = max(n_samples, 1)
+    shift = first.sum(axis=0) / count
+    variances = np.maximum(second.sum(axis=0) / count - shift**2, 0.0)
+    return _DataSummary(squared_norms, float(norm_sums.sum()), float(np.mean(variances)))
+
+
+# --- k-means++ ------------------------------------------------------------------------
 
 
 def kmeans_plusplus(
-    X: np.ndarray, n_clusters: int, rng: np.random.Generator
+    X: np.ndarray,
+    n_clusters: int,
+    rng: np.random.Generator,
+    *,
+    n_threads: int | None = None,
+    chunk_size: int = CHUNK_SIZE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy k-means++ seeding (Arthur & Vassilvitskii, with 2 + log k local trials).
 
@@ -61,6 +252,11 @@ def kmeans_plusplus(
     X : ndarray of shape (n_samples, n_features)
     n_clusters : int
     rng : numpy Generator
+    n_threads : int or None
+        Threads sharing the chunks; None for :func:`default_threads`. The result does
+        not depend on it.
+    chunk_size : int
+        Rows per chunk.
 
     Returns
     -------
@@ -68,56 +264,366 @@ def kmeans_plusplus(
     indices : ndarray of shape (n_clusters,)
         Rows of ``X`` chosen as centres.
     """
-    n_samples = X.shape[0]
-    n_trials = 2 + int(math.log(n_clusters))
-    indices = np.empty(n_clusters, dtype=np.intp)
-    indices[0] = rng.integers(n_samples)
-    closest = _closest_distances(X, X[indices[:1]], None)
-    for c in range(1, n_clusters):
-        potential = closest.sum()
-        if potential <= 0.0:
-            # Every point coincides with a centre: any unused point will do.
-            unused = np.setdiff1d(np.arange(min(n_samples, n_clusters + 1)), indices[:c])
-            indices[c] = unused[0] if unused.size else rng.integers(n_samples)
-            continue
-        cumulative = np.cumsum(closest)
-        candidates = np.searchsorted(cumulative, rng.random(n_trials) * potential)
-        candidates = np.minimum(candidates, n_samples - 1)
-        potentials = np.zeros(n_trials)
-        for rows in chunks(n_samples, CHUNK_SIZE):
-            distances = squared_distances(X[rows], X[candidates])
-            np.minimum(distances, closest[rows, None], out=distances)
-            potentials += distances.sum(axis=0)
-        best = int(np.argmin(potentials))
-        indices[c] = candidates[best]
-        closest = _closest_distances(X, X[candidates[best : best + 1]], closest)
+    X = np.asarray(X, dtype=float)
+    with ChunkRunner(X.shape[0], chunk_size, n_threads) as runner:
+        summary = _summarise(X, runner)
+        indices = _seed(X, n_clusters, rng, runner, summary.squared_norms)
     return X[indices].copy(), indices
 
 
-def _closest_distances(X: np.ndarray, centre: np.ndarray, closest: np.ndarray | None) -> np.ndarray:
-    """Squared distance of every sample to ``centre`` (shape (1, D)), or the running minimum."""
-    if closest is None:
-        closest = np.full(X.shape[0], np.inf)
-    for rows in chunks(X.shape[0], CHUNK_SIZE):
-        np.minimum(closest[rows], squared_distances(X[rows], centre)[:, 0], out=closest[rows])
-    return closest
+class _Seeding:
+    """Greedy k-means++ over chunks: one pass over ``X`` per centre chosen.
+
+    The pass that scores the candidates for one centre also brings the running minimum
+    ``closest`` up to date with the centre chosen before (row 0 of the same product),
+    and the scores of the winning candidate, kept per chunk, are the chunks' potentials
+    once it is applied. The next candidates are drawn from those potentials and, within
+    the chunk drawn, from that chunk's own distances: no separate pass to update
+    ``closest`` and no cumulative sum over all N samples.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    n_trials : int
+    runner : ChunkRunner
+    squared_norms : ndarray of shape (n_samples,)
+    """
+
+    def __init__(
+        self, X: np.ndarray, n_trials: int, runner: ChunkRunner, squared_norms: np.ndarray
+    ) -> None:
+        n_samples, n_features = X.shape
+        self.X = X
+        self.runner = runner
+        self.squared_norms = squared_norms
+        #: Squared distance of every sample to its closest centre applied so far.
+        self.closest = np.full(n_samples, np.inf)
+        #: Sum of ``closest`` over every chunk, with the pending centre applied.
+        self.chunk_potentials = np.zeros(runner.n_chunks)
+        #: Sum over every chunk of ``closest`` were each candidate a centre.
+        self.trial_potentials = np.zeros((runner.n_chunks, n_trials))
+        #: A centre already counted in ``chunk_potentials`` but not yet in ``closest``.
+        self.pending: int | None = None
+        self._block = _block_rows(1 + n_trials, n_features)
+        # [-2 c] and ||c||^2 of the pending centre (if any), then of the candidates.
+        self._scaled = np.zeros((1 + n_trials, n_features))
+        self._norms = np.zeros((1 + n_trials, 1))
+        self._n_rows = 0
+        self._with_pending = False
+        self._buffers = [
+            np.empty((1 + n_trials, runner.chunk_size)) for _ in range(runner.n_threads)
+        ]
+
+    def apply(self, centre: int) -> None:
+        """Add row ``centre`` of ``X`` to the centres, in ``closest`` and the potentials."""
+        self.pending = centre
+        self._run(np.empty(0, dtype=np.intp))
+
+    def score(self, candidates: np.ndarray) -> np.ndarray:
+        """Potential of each candidate, shape (n_candidates,), the pending centre applied."""
+        self._run(candidates)
+        return self.trial_potentials[:, : candidates.shape[0]].sum(axis=0)
+
+    def choose(self, candidates: np.ndarray, best: int) -> None:
+        """Make ``candidates[best]``, just scored, the pending centre."""
+        self.chunk_potentials[:] = self.trial_potentials[:, best]
+        self.pending = int(candidates[best])
+
+    def sample(self, targets: np.ndarray) -> np.ndarray:
+        """Rows where the running sum of the distances first reaches each target.
+
+        The distances are ``closest`` with the pending centre applied. The chunk comes
+        from the chunk potentials, the row from a cumulative sum over that chunk alone.
+
+        Parameters
+        ----------
+        targets : ndarray of shape (n_targets,)
+
+        Returns
+        -------
+        indices : ndarray of shape (n_targets,)
+        """
+        runner = self.runner
+        ends = np.cumsum(self.chunk_potentials)
+        chunk_indices = np.minimum(np.searchsorted(ends, targets), runner.n_chunks - 1)
+        indices = np.empty(targets.shape[0], dtype=np.intp)
+        for t, (index, target) in enumerate(zip(chunk_indices, targets, strict=True)):
+            rows = runner.slices[index]
+            distances = self.closest[rows]
+            if self.pending is not None:
+                deviations = self.X[rows] - self.X[self.pending]
+                distances = np.minimum(distances, np.einsum("nd,nd->n", deviations, deviations))
+            offset = target - (ends[index] - self.chunk_potentials[index])
+            row = int(np.searchsorted(np.cumsum(distances), offset))
+            # Rounding may leave the target just past the chunk's own total.
+            indices[t] = rows.start + min(row, distances.shape[0] - 1)
+        return indices
+
+    def _run(self, candidates: np.ndarray) -> None:
+        """One pass: apply the pending centre and score ``candidates``."""
+        self._with_pending = self.pending is not None
+        rows = ([self.pending] if self.pending is not None else []) + list(candidates)
+        self._n_rows = len(rows)
+        centres = self.X[rows]
+        np.multiply(centres, -2.0, out=self._scaled[: self._n_rows])
+        np.einsum("td,td->t", centres, centres, out=self._norms[: self._n_rows, 0])
+        self.runner.run(self._chunk, self._buffers)
+        self.pending = None
+
+    def _chunk(self, index: int, rows: slice, own: np.ndarray) -> None:
+        X_chunk = self.X[rows]
+        closest = self.closest[rows]
+        distances = own[: self._n_rows, : X_chunk.shape[0]]
+        _products(self._scaled[: self._n_rows], X_chunk.T, self._block, distances)
+        distances += self._norms[: self._n_rows]
+        distances += self.squared_norms[rows]
+        if self._with_pending:
+            # Rounding can take a distance a little below zero.
+            np.maximum(distances[0], 0.0, out=distances[0])
+            np.minimum(closest, distances[0], out=closest)
+            self.chunk_potentials[index] = closest.sum()
+            distances = distances[1:]
+        if distances.shape[0]:
+            # closest is never negative, so this also lifts distances below zero to zero.
+            np.clip(distances, 0.0, closest, out=distances)
+            np.sum(distances, axis=1, out=self.trial_potentials[index, : distances.shape[0]])
 
 
-def assign(X: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, float]:
-    """Closest centre of every sample and the inertia.
+def _seed(
+    X: np.ndarray,
+    n_clusters: int,
+    rng: np.random.Generator,
+    runner: ChunkRunner,
+    squared_norms: np.ndarray,
+) -> np.ndarray:
+    """Rows of ``X`` chosen by greedy k-means++, shape (n_clusters,).
+
+    Draws from ``rng`` as the unchunked algorithm does: the first row, then
+    ``2 + log k`` uniforms per further centre.
+    """
+    n_samples = X.shape[0]
+    n_trials = 2 + int(math.log(n_clusters))
+    seeding = _Seeding(X, n_trials, runner, squared_norms)
+    indices = np.empty(n_clusters, dtype=np.intp)
+    indices[0] = rng.integers(n_samples)
+    seeding.apply(int(indices[0]))
+    for c in range(1, n_clusters):
+        potential = seeding.chunk_potentials.sum()
+        if potential <= 0.0:
+            # Every point coincides with a centre: any unused point will do.
+            if seeding.pending is not None:
+                seeding.apply(seeding.pending)
+            unused = np.setdiff1d(np.arange(min(n_samples, n_clusters + 1)), indices[:c])
+            indices[c] = unused[0] if unused.size else rng.integers(n_samples)
+            seeding.apply(int(indices[c]))
+            continue
+        candidates = seeding.sample(rng.random(n_trials) * potential)
+        best = int(np.argmin(seeding.score(candidates)))
+        indices[c] = candidates[best]
+        seeding.choose(candidates, best)
+    return indices
+
+
+# --- Lloyd ----------------------------------------------------------------------------
+
+
+@dataclass
+class _LloydBuffers:
+    """Scratch arrays of one thread for a Lloyd pass over chunks of ``size`` samples.
+
+    Attributes
+    ----------
+    distances : ndarray of shape (n_clusters, size)
+        ``||c||^2 - 2 x.c``: the squared distance less ``||x||^2``, which does not
+        change which centre is closest.
+    nearest : ndarray of shape (size,)
+        Its minimum over the centres.
+    at_nearest : ndarray of shape (n_clusters, size), bool
+    scores : ndarray of shape (n_clusters, size)
+        Small unsigned integers: ``K - k`` where centre k is nearest, else 0.
+    best : ndarray of shape (size,)
+        The largest score, ``K - label``; same dtype as ``scores``.
+    rank : ndarray of shape (n_clusters, 1)
+        ``K - k`` for centre k, same dtype as ``scores``.
+    members : dict of int to sparse array of shape (n_clusters, length)
+        For chunks of each length, a one-hot matrix (ones at (label, sample)), built
+        once; a pass writes the chunk's labels into its ``indices``.
+    """
+
+    distances: np.ndarray
+    nearest: np.ndarray
+    at_nearest: np.ndarray
+    scores: np.ndarray
+    best: np.ndarray
+    rank: np.ndarray
+    members: dict[int, scipy.sparse.csc_array]
+
+    @classmethod
+    def allocate(cls, n_clusters: int, size: int) -> _LloydBuffers:
+        score_type = np.min_scalar_type(n_clusters)
+        return cls(
+            np.empty((n_clusters, size)),
+            np.empty(size),
+            np.empty((n_clusters, size), dtype=bool),
+            np.empty((n_clusters, size), dtype=score_type),
+            np.empty(size, dtype=score_type),
+            (n_clusters - np.arange(n_clusters, dtype=score_type))[:, None],
+            {},
+        )
+
+    def membership(self, length: int) -> scipy.sparse.csc_array:
+        """A one-hot matrix for chunks of ``length`` samples, shape (n_clusters, length).
+
+        Column i holds a single one, in the row its ``indices[i]`` names.
+        """
+        members = self.members.get(length)
+        if members is None:
+            # Imported here: the window's first paint does not need scipy.sparse.
+            import scipy.sparse
+
+            members = scipy.sparse.csc_array(
+                (
+                    np.ones(length),
+                    np.zeros(length, dtype=np.int32),
+                    np.arange(length + 1, dtype=np.int32),
+                ),
+                shape=(self.distances.shape[0], length),
+            )
+            self.members[length] = members
+        return members
+
+
+class _LloydPass:
+    """One pass over ``X``: nearest centres, the inertia and the per-cluster sums.
+
+    The per-chunk results live in arrays allocated once, so that iterating costs no
+    allocation beyond the (K, D) centres and sums. Labels are kept as the small unsigned
+    score ``K - label`` (one or two bytes a sample), compared with the previous pass's
+    as they are written, and turned into indices only when asked for.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    n_clusters : int
+    runner : ChunkRunner
+    total_squared_norm : float
+        Sum of ``||x||^2`` over the samples.
+    """
+
+    def __init__(
+        self, X: np.ndarray, n_clusters: int, runner: ChunkRunner, total_squared_norm: float
+    ) -> None:
+        n_samples, n_features = X.shape
+        self.X = X
+        self.runner = runner
+        self.n_clusters = n_clusters
+        self.total_squared_norm = total_squared_norm
+        self.block = _block_rows(n_clusters, n_features)
+        self.buffers = [
+            _LloydBuffers.allocate(n_clusters, runner.chunk_size) for _ in range(runner.n_threads)
+        ]
+        # 0 is no score: the first pass always counts as a change.
+        self.best = np.zeros(n_samples, dtype=self.buffers[0].best.dtype)
+        self.chunk_counts = np.zeros((runner.n_chunks, n_clusters), dtype=np.intp)
+        self.chunk_sums = np.zeros((runner.n_chunks, n_clusters, n_features))
+        self.chunk_nearest = np.zeros(runner.n_chunks)
+        self.chunk_changed = np.zeros(runner.n_chunks, dtype=bool)
+        self._scaled = np.zeros((n_clusters, n_features))
+        self._norms = np.zeros((n_clusters, 1))
+
+    def run(self, centres: np.ndarray) -> tuple[bool, float]:
+        """Label every sample with its nearest centre, and sum each cluster.
+
+        Parameters
+        ----------
+        centres : ndarray of shape (n_clusters, n_features)
+
+        Returns
+        -------
+        changed : bool
+            Whether any label differs from the previous pass's.
+        inertia : float
+            Sum of squared distances to the nearest centre.
+        """
+        np.multiply(centres, -2.0, out=self._scaled)
+        np.einsum("kd,kd->k", centres, centres, out=self._norms[:, 0])
+        self.runner.run(self._chunk, self.buffers)
+        inertia = self.total_squared_norm + float(self.chunk_nearest.sum())
+        return bool(self.chunk_changed.any()), max(inertia, 0.0)
+
+    def labels(self) -> np.ndarray:
+        """Nearest centre of every sample, shape (n_samples,), from the last pass."""
+        return self.n_clusters - self.best.astype(np.intp)
+
+    def counts(self) -> np.ndarray:
+        """Samples per cluster, shape (n_clusters,), from the last pass."""
+        return self.chunk_counts.sum(axis=0)
+
+    def sums(self) -> np.ndarray:
+        """Sum of the samples of every cluster, shape (n_clusters, n_features)."""
+        return self.chunk_sums.sum(axis=0)
+
+    def _chunk(self, index: int, rows: slice, own: _LloydBuffers) -> None:
+        X_chunk = self.X[rows]
+        size = X_chunk.shape[0]
+        distances = own.distances[:, :size]
+        nearest = own.nearest[:size]
+        at_nearest = own.at_nearest[:, :size]
+        scores = own.scores[:, :size]
+        best = own.best[:size]
+        _products(self._scaled, X_chunk.T, self.block, distances)
+        distances += self._norms
+        # The first nearest centre, as argmin: the centres at the minimum score K - k,
+        # and the best score is a maximum over rows, a fast reduction (np.argmin over
+        # the short centre axis is several times slower).
+        np.min(distances, axis=0, out=nearest)
+        np.less_equal(distances, nearest, out=at_nearest)
+        np.multiply(at_nearest.view(np.uint8), own.rank, out=scores)
+        np.max(scores, axis=0, out=best)
+        # A NaN distance matches no minimum; give the sample the last centre, not K.
+        np.maximum(best, 1, out=best)
+        previous = self.best[rows]
+        self.chunk_changed[index] = not np.array_equal(best, previous)
+        previous[...] = best
+        self.chunk_nearest[index] = nearest.sum()
+        members = own.membership(size)
+        labels = members.indices
+        np.subtract(self.n_clusters, best, out=labels, casting="unsafe")
+        self.chunk_counts[index] = np.bincount(labels, minlength=self.n_clusters)
+        # One-hot labels times the samples: scipy adds each sample's row to its
+        # cluster's sum in one compiled loop, without the GIL. np.add.at or bincount
+        # need a call per feature, and were two to three times slower at D = 10.
+        self.chunk_sums[index] = members @ X_chunk
+
+
+def assign(
+    X: np.ndarray,
+    centres: np.ndarray,
+    *,
+    n_threads: int | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> tuple[np.ndarray, float]:
+    """Closest centre of every sample (the first on ties) and the inertia.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    centres : ndarray of shape (n_clusters, n_features)
+    n_threads : int or None
+    chunk_size : int
 
     Returns
     -------
     labels : ndarray of shape (n_samples,)
     inertia : float
     """
-    labels = np.empty(X.shape[0], dtype=np.intp)
-    inertia = 0.0
-    for rows in chunks(X.shape[0], CHUNK_SIZE):
-        distances = squared_distances(X[rows], centres)
-        labels[rows] = np.argmin(distances, axis=1)
-        inertia += float(np.take_along_axis(distances, labels[rows, None], axis=1).sum())
-    return labels, inertia
+    X = np.asarray(X, dtype=float)
+    centres = np.asarray(centres, dtype=float)
+    with ChunkRunner(X.shape[0], chunk_size, n_threads) as runner:
+        total = float(np.einsum("nd,nd->", X, X))
+        lloyd = _LloydPass(X, centres.shape[0], runner, total)
+        _, inertia = lloyd.run(centres)
+    return lloyd.labels(), inertia
 
 
 def kmeans(
@@ -126,11 +632,18 @@ def kmeans(
     seed: int | None = 0,
     max_iter: int = 300,
     tol: float = 1e-4,
+    *,
+    initial_centres: np.ndarray | None = None,
+    n_threads: int | None = None,
+    chunk_size: int = CHUNK_SIZE,
 ) -> KMeansResult:
     """Lloyd's k-means from a k-means++ seeding.
 
     Stops when the labels no longer change or the centres move by less than ``tol``
-    times the mean feature variance (scikit-learn's rule).
+    times the mean feature variance (scikit-learn's rule). Each iteration is one pass
+    over ``X``: it labels the samples with their nearest centres and sums the clusters
+    for the next centres. The returned labels and inertia are those of the returned
+    centres.
 
     Parameters
     ----------
@@ -139,37 +652,44 @@ def kmeans(
     seed : int or None
     max_iter : int
     tol : float
+    initial_centres : ndarray of shape (n_clusters, n_features), optional
+        Start here instead of at a k-means++ seeding (``seed`` is then unused).
+    n_threads : int or None
+        Threads sharing the chunks; None for :func:`default_threads`. The result does
+        not depend on it.
+    chunk_size : int
+        Rows per chunk.
 
     Returns
     -------
     KMeansResult
     """
     X = np.asarray(X, dtype=float)
-    rng = np.random.default_rng(seed)
-    centres, _ = kmeans_plusplus(X, n_clusters, rng)
-    threshold = tol * float(np.mean(np.var(X, axis=0)))
-    labels, inertia = assign(X, centres)
-    converged = False
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is reported after the loop
-        counts = np.bincount(labels, minlength=n_clusters).astype(float)
-        sums = np.zeros_like(centres)
-        _sum_by_label(X, labels, sums)
-        new_centres = centres.copy()
-        filled = counts > 0
-        new_centres[filled] = sums[filled] / counts[filled, None]
-        shift = float(np.sum((new_centres - centres) ** 2))
-        centres = new_centres
-        new_labels, inertia = assign(X, centres)
-        unchanged = np.array_equal(new_labels, labels)
-        labels = new_labels
-        if unchanged or shift <= threshold:
-            converged = True
-            break
-    return KMeansResult(centres, labels, inertia, n_iter, converged)
-
-
-def _sum_by_label(X: np.ndarray, labels: np.ndarray, out: np.ndarray) -> None:
-    # bincount per column is much faster than np.add.at on large arrays.
-    for j in range(X.shape[1]):
-        out[:, j] = np.bincount(labels, weights=X[:, j], minlength=out.shape[0])
+    with ChunkRunner(X.shape[0], chunk_size, n_threads) as runner:
+        summary = _summarise(X, runner)
+        if initial_centres is None:
+            rng = np.random.default_rng(seed)
+            centres = X[_seed(X, n_clusters, rng, runner, summary.squared_norms)]
+        else:
+            centres = np.array(initial_centres, dtype=float)
+            if centres.shape != (n_clusters, X.shape[1]):
+                raise ValueError(
+                    f"initial_centres has shape {centres.shape}, not {(n_clusters, X.shape[1])}"
+                )
+        threshold = tol * summary.mean_variance
+        lloyd = _LloydPass(X, n_clusters, runner, summary.total_squared_norm)
+        _, inertia = lloyd.run(centres)
+        converged = False
+        n_iter = 0
+        for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is reported after the loop
+            counts = lloyd.counts()
+            new_centres = centres.copy()
+            filled = counts > 0
+            new_centres[filled] = lloyd.sums()[filled] / counts[filled, None]
+            shift = float(np.sum((new_centres - centres) ** 2))
+            centres = new_centres
+            changed, inertia = lloyd.run(centres)
+            if not changed or shift <= threshold:
+                converged = True
+                break
+    return KMeansResult(centres, lloyd.labels(), inertia, n_iter, converged)
