@@ -14,7 +14,6 @@ Qt.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,12 +24,11 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from gmmviewer.core.em.passes import CHUNK_SIZE, chunks
+from gmmviewer.core.em.threads import pass_threads
 
 if TYPE_CHECKING:
     import scipy.sparse
 
-#: Most threads a pass uses, whatever the number of cores.
-MAX_THREADS = 8
 #: Chunks each thread gets at least, by default: handing a pass to a thread costs tens of
 #: microseconds, and milliseconds when the machine is busy, which small data never repay.
 MIN_CHUNKS_PER_THREAD = 4
@@ -65,12 +63,8 @@ class KMeansResult:
 
 
 def default_threads() -> int:
-    """Threads a pass uses by default: the cores this process may run on, at most 8."""
-    if hasattr(os, "sched_getaffinity"):
-        cores = len(os.sched_getaffinity(0))
-    else:  # pragma: no cover - macOS and Windows
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_THREADS))
+    """Threads a pass uses by default, as for the E-step (``GMMVIEWER_THREADS`` or the cores)."""
+    return pass_threads()
 
 
 _Buffers = TypeVar("_Buffers")
