@@ -1,9 +1,12 @@
 """Read delimited text (CSV, TSV, whitespace) into a :class:`Dataset`; sniff it for a preview.
 
 Pure Python and numpy: must not import Qt (the import dialog shows a :class:`CsvPreview`,
-then calls :func:`load_csv` with the user's choices). Blocks of rows go through ``np.loadtxt``;
-a block it refuses (missing values, text, ragged rows) is re-read field by field, which finds
-what is wrong and on which line.
+then calls :func:`load_csv` with the user's choices). Only the first lines are split to sniff
+the layout. Data lines that are nothing but numbers are then read whole, straight from the
+file's bytes (:func:`~gmmviewer.core.files.csv_numbers.read_number_table`); otherwise blocks
+of rows go through ``np.loadtxt``, and a block it refuses (missing values, text, ragged rows)
+is re-read field by field, which finds what is wrong and on which line. All three give the
+same values.
 
 Conventions: ``#`` starts a comment only at the beginning of a line (after optional blanks);
 blank lines are skipped; a quoted field may not span lines (a line with an odd number of
@@ -22,8 +25,10 @@ fields is linear in their number, however wide the file.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import enum
+import functools
 import os
 import re
 from collections.abc import Sequence
@@ -38,6 +43,7 @@ from gmmviewer.core.files.csv_numbers import (
     guess_decimal,
     numeric_columns,
     parse_number,
+    read_number_table,
     row_numbers,
 )
 from gmmviewer.core.files.reading import InputError, read_regular_file
@@ -101,7 +107,11 @@ class CsvPreview:
 
 @dataclass(frozen=True)
 class _Layout:
-    """How a file splits into fields, and its data lines."""
+    """How a file splits into fields, and where its data lines are.
+
+    The lines are split only when asked for (``lines``, ``data``): a clean file is read
+    from ``text[data_start:]`` without ever being split into Python strings.
+    """
 
     name: str
     delimiter: str | None
@@ -111,9 +121,24 @@ class _Layout:
     columns: tuple[str, ...]
     numeric: tuple[int, ...]
     sample: list[list[str]]
-    lines: list[str]
-    data: list[str]
+    text: str
+    data_start: int
     quoted: bool
+    careful: bool  # whether comments or indented lines may occur (see _is_content)
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        """Every line of the text, comments and blank ones included."""
+        return self.text.split("\n")
+
+    @functools.cached_property
+    def data(self) -> list[str]:
+        """The data lines: neither blank, nor comments, nor the header."""
+        if self.careful:
+            content = [line for line in self.lines if _is_content(line)]
+        else:  # the only lines to skip are empty ones
+            content = list(filter(None, self.lines))
+        return content[1:] if self.has_header else content
 
     def line_number(self, row: int) -> int:
         """1-based line in the file of data row ``row`` (0-based)."""
@@ -202,7 +227,8 @@ def load_csv(
         With a one-line message naming the file, for every problem with the file or selection.
     """
     name = _name(path)
-    layout = _analyse(_read_text(path), name, delimiter, has_header, decimal, _SNIFF_ROWS)
+    raw, text = _read_file(path)
+    layout = _analyse(text, name, delimiter, has_header, decimal, _SNIFF_ROWS)
     if columns is None:
         if not layout.numeric:
             raise DataError(f"{name} has no numeric columns ({_listed(layout.columns)})")
@@ -215,7 +241,7 @@ def load_csv(
             f"{name} has {count(len(selected), kind)}; at most {MAX_FEATURES:,} columns "
             "are fitted: choose fewer"
         )
-    values = _parse(layout, selected)
+    values = _parse(layout, selected, raw)
     index_column = None
     if columns is None and _index_column(layout, values[:, 0]) == 0:
         index_column = layout.columns[0]
@@ -224,7 +250,7 @@ def load_csv(
             raise DataError(f"{name} has no numeric columns besides the row index {index_name!r}")
         selected, values = selected[1:], values[:, 1:]
     usable = np.isfinite(values).all(axis=1)
-    n_usable, n_read = int(usable.sum()), len(layout.data)
+    n_usable, n_read = int(usable.sum()), len(values)
     if n_usable == 0:
         raise DataError(f"{name} has no usable rows: all {n_read:,} have missing values")
     if n_usable < min_rows:
@@ -279,6 +305,11 @@ def _name(path: str | os.PathLike[str]) -> str:
 
 def _read_text(path: str | os.PathLike[str], limit: int | None = None) -> str:
     """The file's text with ``\\n`` line ends; at most ``limit`` bytes, cut at a line end."""
+    return _read_file(path, limit)[1]
+
+
+def _read_file(path: str | os.PathLike[str], limit: int | None = None) -> tuple[bytes, str]:
+    """The file's bytes, and its text as :func:`_read_text` returns it."""
     name = _name(path)
     try:
         raw = read_regular_file(
@@ -306,9 +337,9 @@ def _read_text(path: str | os.PathLike[str], limit: int | None = None) -> str:
         raise DataError(f"{name} is not a text file")
     if truncated:
         text = text[: text.rfind("\n") + 1] or text
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(), which would copy the whole text
         raise DataError(f"{name} has no data rows (it is empty)")
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    return raw, text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _decode(raw: bytes) -> str:
@@ -330,7 +361,7 @@ def _analyse(
     decimal: str | _Auto,
     n_sample: int,
 ) -> _Layout:
-    """Split ``text`` into lines; settle delimiter, decimal mark, header and column types."""
+    """Settle delimiter, decimal mark, header and column types from the first lines."""
     delimiter = None if delimiter == " " else delimiter
     if (
         delimiter is not AUTO
@@ -340,14 +371,16 @@ def _analyse(
         raise DataError(f"cannot split {name} with the delimiter {delimiter!r}")
     if decimal not in (AUTO, ".", ","):
         raise DataError(f"the decimal mark must be '.' or ',', not {decimal!r}")
-    lines = text.split("\n")
-    if "#" in text or "\n " in text or "\n\t" in text or text[0].isspace():
-        content = [line for line in lines if _is_content(line)]
-    else:  # the only lines to skip are empty ones
-        content = list(filter(None, lines))
-    if not content:
+    # Single characters first: a two-character search costs as much as a copy of the text.
+    careful = (
+        "#" in text
+        or text[0].isspace()
+        or (" " in text and "\n " in text)
+        or ("\t" in text and "\n\t" in text)
+    )
+    starts, head = _head(text, careful, n_sample + 1)
+    if not head:
         raise DataError(f"{name} has no data rows (only comments)")
-    head = content[: n_sample + 1]
     if delimiter is AUTO:
         delimiter = _guess_delimiter(head, decimal)
     if decimal == "," and delimiter == ",":
@@ -355,7 +388,7 @@ def _analyse(
     try:
         rows = _split(head, delimiter)
     except _UnmatchedQuote as error:
-        line = _line_number(lines, error.row)
+        line = _line_number(text.split("\n"), error.row)
         raise DataError(f"{name}: line {line} has an unmatched quote") from None
     except csv.Error as error:
         raise DataError(f"{name} cannot be split into fields: {error}") from None
@@ -369,8 +402,7 @@ def _analyse(
     raw_header = tuple(field.strip() for field in rows[0]) if has_header else ()
     if has_header and len(raw_header) == width - 1:  # R's write.table leaves out the row names
         raw_header = ("", *raw_header)
-    data = content[1:] if has_header else content
-    if not data:
+    if has_header and len(head) == 1:  # head holds at least two lines when the file does
         raise DataError(f"{name} has no data rows (only a header)")
     width = len(raw_header) if has_header else width
     sample = rows[1:] if has_header else rows[:n_sample]
@@ -379,9 +411,29 @@ def _analyse(
     )
     numeric = tuple(np.flatnonzero(numeric_columns(sample, width, decimal)).tolist())
     return _Layout(
-        name, delimiter, decimal, has_header, raw_header, columns, numeric, sample, lines, data,
-        quoted='"' in text,
+        name, delimiter, decimal, has_header, raw_header, columns, numeric, sample, text,
+        data_start=starts[1] if has_header else starts[0], quoted='"' in text, careful=careful,
     )  # fmt: skip
+
+
+def _head(text: str, careful: bool, n_lines: int) -> tuple[list[int], list[str]]:
+    """Offsets and text of the first ``n_lines`` content lines, without splitting the rest.
+
+    Content lines are those :attr:`_Layout.data` keeps (and the header): with ``careful``,
+    neither blank nor comments; otherwise, not empty.
+    """
+    starts: list[int] = []
+    head: list[str] = []
+    start = 0
+    while len(head) < n_lines and start <= len(text):
+        stop = text.find("\n", start)
+        stop = len(text) if stop < 0 else stop
+        line = text[start:stop]
+        if _is_content(line) if careful else line:
+            starts.append(start)
+            head.append(line)
+        start = stop + 1
+    return starts, head
 
 
 def _is_content(line: str) -> bool:
@@ -500,17 +552,47 @@ def _listed(names: Sequence[str], shown: int = 12) -> str:
     return ", ".join(names[:shown]) + f", ... ({len(names):,} in all)"
 
 
-def _parse(layout: _Layout, selected: list[int]) -> np.ndarray:
+def _parse(layout: _Layout, selected: list[int], raw: bytes | None = None) -> np.ndarray:
     """Values of the selected columns, NaN where missing, shape (n_data_rows, n_selected).
 
-    Rows go in blocks, so that a few missing values only send their own block the slow way.
+    A clean file (every field a number) is read whole by :func:`_parse_clean`. Otherwise
+    rows go in blocks, so that a few missing values only send their own block the slow way.
     """
+    values = _parse_clean(layout, selected, raw)
+    if values is not None:
+        return values
     blocks = []
     for start in range(0, len(layout.data), _CHUNK_ROWS):
         lines = layout.data[start : start + _CHUNK_ROWS]
         values = _parse_fast(layout, lines, selected)
         blocks.append(_parse_slow(layout, lines, selected, start) if values is None else values)
     return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+
+def _parse_clean(layout: _Layout, selected: list[int], raw: bytes | None) -> np.ndarray | None:
+    """All data lines at once, straight from the file's bytes; None unless the data are
+    nothing but numbers, ``width`` to a line (see :func:`read_number_table`)."""
+    width = len(layout.columns)
+    if layout.quoted or len(layout.numeric) != width or not layout.text.isascii():
+        return None
+    start = _ascii_offset(raw, layout.text)
+    if raw is not None and start is not None:
+        body, start = raw, start + layout.data_start
+    else:  # a copy, for line ends that were "\r\n" (or a file read as UTF-16)
+        body, start = layout.text[layout.data_start :].encode("ascii"), 0
+    values = read_number_table(body, width, layout.delimiter, layout.decimal, start=start)
+    if values is None or selected == list(range(width)):
+        return values
+    return values[:, selected]
+
+
+def _ascii_offset(raw: bytes | None, text: str) -> int | None:
+    """Where ``text`` starts in ``raw`` when ``raw`` is ``text`` in ASCII (after a UTF-8
+    byte-order mark); None when it holds anything else (such as ``\\r``)."""
+    if raw is None or b"\r" in raw:
+        return None
+    skip = len(raw) - len(text)
+    return skip if (skip == 0 or (skip == 3 and raw.startswith(codecs.BOM_UTF8))) else None
 
 
 def _parse_fast(layout: _Layout, lines: list[str], selected: list[int]) -> np.ndarray | None:

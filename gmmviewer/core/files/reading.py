@@ -264,8 +264,7 @@ def _read_member(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, key: str) -> 
             raise InputError(f"has an unreadable entry {key!r} (.npy version {version})")
         if dtype.hasobject:
             raise InputError(
-                f"has an unreadable entry {key!r} (it holds Python objects, which are "
-                "never loaded)"
+                f"has an unreadable entry {key!r} (it holds Python objects, which are never loaded)"
             )
         n_values = math.prod(shape)
         n_bytes = n_values * dtype.itemsize
