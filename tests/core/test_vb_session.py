@@ -162,12 +162,11 @@ def test_switching_method_is_an_undoable_start_from_the_runs_start():
     # The variational start is the run's start through its plain responsibilities.
     model = sklearn_from(X, first, "dirichlet_process", tol=1e-3, weight_concentration_prior=0.01)
     assert_expected_parameters(session, model, rtol=1e-10)
-    variational_start = session.params
     session.step()
     session.switch_method(None)
-    # Back to EM from this run's start: the variational start's expected mixture.
+    # Back to EM from the mixture the variational run began from, not its expectations.
     assert session.method == "em"
-    np.testing.assert_array_equal(session.params.means, variational_start.means)
+    np.testing.assert_array_equal(session.params.means, first.means)
     session.undo()
     assert session.method == "vb"
     session.undo()
@@ -224,3 +223,18 @@ def test_bad_priors_are_refused_and_the_session_stays():
     with pytest.raises(ParameterError):
         session.switch_method(PriorChoice(mean_precision=-2.0))
     assert session.state is state
+
+
+def test_changing_the_priors_again_starts_from_the_same_mixture_and_a_drag_is_one_entry():
+    X = faithful()
+    session = EMSession(X, 4, seed=3)
+    first = session.params
+    session.switch_method(PriorChoice(weight_concentration=0.01))
+    length = len(session.history)
+    for concentration in (0.1, 1.0, 100.0):
+        session.switch_method(PriorChoice(weight_concentration=concentration), replace=True)
+    assert len(session.history) == length
+    model = sklearn_from(X, first, "dirichlet_process", tol=1e-3, weight_concentration_prior=100.0)
+    assert_expected_parameters(session, model, rtol=1e-10)
+    session.undo()
+    assert session.method == "em"

@@ -627,28 +627,40 @@ class EMSession:
         model = self.state.variational
         return None if model is None else model.choice
 
-    def switch_method(self, variational: PriorChoice | None) -> SessionState:
-        """Start again from the current run's start with another method (undoable).
+    def switch_method(self, variational: PriorChoice | None, replace: bool = False) -> SessionState:
+        """Start again from the current run's start with another method or priors (undoable).
 
         Parameters
         ----------
         variational : PriorChoice or None
-            The priors of a variational fit, or None for EM. The start's expected
-            mixture becomes the new start (for a variational fit, through its
-            plain-mixture responsibilities, as dragging means before a first step does).
+            The priors of a variational fit, or None for EM. The run's start mixture
+            becomes the new start (for a variational fit, through its plain-mixture
+            responsibilities, as dragging means before a first step does); when the run
+            itself began with a change of method, the mixture that change began from.
+        replace : bool
+            Replace the current state instead of adding an entry (a slider drag is one
+            undo step).
 
         Raises
         ------
         ParameterError
             For priors out of range; the session is unchanged.
         """
-        start = self._history[self.run_bounds()[0]].params
+        first = self._history[self.run_bounds()[0]]
+        model = first.variational
+        start = model.origin if model is not None and model.origin is not None else first.params
         if variational is None:
-            return self._push_start(start, "switched to EM from the run's start", method="em")
-        priors = self._resolve(variational, start.n_components, start.covariance_type)
-        description = f"switched to variational ({variational.label}) from the run's start"
-        prepared = variational_start(self.state, self._X, start, variational, priors, description)
-        return self._commit(prepared, "initialise")
+            description = "switched to EM from the run's start"
+            prepared = start_transition(
+                self.state, self._pass_X, start, description, self._posteriors.arrays
+            )
+        else:
+            priors = self._resolve(variational, start.n_components, start.covariance_type)
+            description = f"switched to variational ({variational.label}) from the run's start"
+            prepared = variational_start(
+                self.state, self._X, start, variational, priors, description
+            )
+        return self._commit(prepared, "initialise", replace=replace)
 
     def _resolve(
         self, choice: PriorChoice, n_components: int, covariance_type: str
@@ -672,11 +684,9 @@ class EMSession:
         params = self._check_params(params)
         return self._push_start(params, description or "initialised from given parameters")
 
-    def _push_start(
-        self, params: GMMParams, description: str, method: str | None = None
-    ) -> SessionState:
+    def _push_start(self, params: GMMParams, description: str) -> SessionState:
         model = self.state.variational
-        if model is not None and method != "em":
+        if model is not None:
             priors = self._resolve(model.choice, params.n_components, params.covariance_type)
             prepared = variational_start(
                 self.state, self._X, params, model.choice, priors, description

@@ -81,12 +81,17 @@ class VariationalState:
     responsibilities : VariationalParams or None
         The parameters whose E-step gave the current responsibilities (those of
         ``state.resp_params``), or None before the first E-step.
+    origin : GMMParams or None
+        The mixture a start or edit began from (None for a start by a method), so that
+        changing the priors again starts from the same mixture, not from this start's
+        expectations.
     """
 
     choice: PriorChoice
     priors: VariationalPriors
     current: VariationalParams
     responsibilities: VariationalParams | None = None
+    origin: GMMParams | None = None
 
     def source_of(
         self, params: GMMParams, state_params: GMMParams, resp_params: GMMParams | None

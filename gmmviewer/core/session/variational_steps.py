@@ -120,7 +120,9 @@ def variational_start(
         log_likelihood=following.log_likelihood,
         elbo=None,
         component=component,
-        variational=VariationalState(choice, priors, variational),
+        variational=VariationalState(
+            choice, priors, variational, origin=start if isinstance(start, GMMParams) else None
+        ),
     )
     return PreparedStep(origin, state, None, following)
 
@@ -188,7 +190,9 @@ def variational_m_step_transition(
         converged=math.isfinite(previous) and abs(bound - previous) < tol,
         status="",
         component=None,
-        variational=VariationalState(model.choice, model.priors, variational, model.current),
+        variational=VariationalState(
+            model.choice, model.priors, variational, model.current, model.origin
+        ),
     )
     return PreparedStep(state, new, q, following)
 
