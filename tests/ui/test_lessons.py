@@ -124,6 +124,8 @@ def test_ground_truth_after_fitting(qtbot, window):
     window.controller.set_speed(100)
     qtbot.keyClick(window, Key.Key_R)
     qtbot.waitUntil(lambda: not window.controller.running, timeout=WAIT_TIMEOUT_MS)
+    # The comparison is worked out while the Compare tab is in view.
+    window.controls.tabs.setCurrentWidget(window.compare)
     rows = window.compare.truth_rows()
     assert len(rows) == 3
     assert sorted(row[1] for row in rows) == ["1", "2", "3"]  # a one-to-one matching

@@ -1,7 +1,9 @@
 """The Compare tab: the fit against the ground truth, and k-means beside EM.
 
 A view: the controller pushes the numbers (from :mod:`gmmviewer.core.analysis.comparison`) and
-hears the k-means toggle.
+hears the k-means toggle. It says when it comes into view (``shown``), so the numbers,
+which cost a pass over every point at a million, are computed only while someone can
+read them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,15 @@ from gmmviewer.core.analysis.comparison import TruthComparison
 
 
 class ComparePanel(QtWidgets.QWidget):
-    """Ground-truth errors and k-means figures (the k-means button is the window's action)."""
+    """Ground-truth errors and k-means figures (the k-means button is the window's action).
+
+    Signals
+    -------
+    shown()
+        The tab came into view (its page was chosen, or the window was shown).
+    """
+
+    shown = QtCore.Signal()
 
     def __init__(
         self, kmeans_action: QtGui.QAction, parent: QtWidgets.QWidget | None = None
@@ -107,6 +117,10 @@ class ComparePanel(QtWidgets.QWidget):
     def show_kmeans(self, text: str) -> None:
         """The k-means figures (inertia, agreement with EM), or the explanation."""
         self.kmeans_summary.setText(text)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.shown.emit()
 
     def truth_rows(self) -> list[list[str]]:
         """The table's text (for tests)."""

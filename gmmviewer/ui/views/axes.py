@@ -5,6 +5,7 @@ show "9e-05" beside "0.0001", or "552067" five times over a narrow range. Here a
 ticks shares one format with as many decimals as its spacing needs, and
 :class:`LogValueAxis` draws a logarithmic axis without pyqtgraph's log mode: its
 positions are ``log10`` of the values, and its labels the values themselves.
+:class:`CachedAxis`, the base of both, replays its drawing from a pixmap between changes.
 Imports Qt through pyqtgraph only; knows nothing of EM.
 """
 
@@ -14,6 +15,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 #: Magnitudes in [FIXED_LOW, FIXED_HIGH) are written out ("0.25", "12,345"); others share
 #: one power of ten ("1.5e-4", "2.0e-4").
@@ -66,7 +68,79 @@ def power_of_ten(exponent: int) -> str:
     return "10" + str(exponent).translate(_SUPERSCRIPTS)
 
 
-class NumberAxis(pg.AxisItem):
+class CachedAxis(pg.AxisItem):
+    """A pyqtgraph axis that paints from a pixmap until its drawing changes.
+
+    pyqtgraph records an axis (line, ticks, labels and, with a grid, the grid lines across
+    the whole plot) as a ``QPicture`` and replays it on every paint. The grid makes the
+    axis overlap everything in the plot, so it is replayed whenever any item there
+    changes; and the first replay of each new picture (the NLL axis gets one per
+    half-step of a Run) costs several milliseconds, its fonts being resolved again.
+    Here the axis is drawn straight into a pixmap, which is drawn until pyqtgraph asks
+    for a new drawing (``picture = None``: range, size, ticks, style changed) or the axis
+    lands on other device pixels. Exports draw the picture as pyqtgraph does, so they
+    stay vector and at their own resolution.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._pixmap: QtGui.QPixmap | None = None
+        self._pixmap_place: tuple | None = None  # where it was drawn, in device pixels
+
+    def paint(
+        self,
+        p: QtGui.QPainter,
+        opt: QtWidgets.QStyleOptionGraphicsItem,
+        widget: QtWidgets.QWidget | None,
+    ) -> None:
+        device = p.transform()
+        if (
+            self._exportOpts is not False
+            or widget is None
+            or device.isScaling()
+            or device.isRotating()
+        ):
+            if self.picture is _IN_PIXMAP:
+                self.picture = None  # pyqtgraph records and replays its own
+            super().paint(p, opt, widget)
+            return
+        # A pixel spare all round: the axis line's ends reach past the bounding rectangle.
+        rect = device.mapRect(self.boundingRect()).toAlignedRect().adjusted(-1, -1, 1, 1)
+        dpr = p.device().devicePixelRatioF()
+        # The fractional offset matters too: text and lines land on other pixel
+        # boundaries when the axis moves by part of a pixel.
+        offset = (device.dx() - rect.x(), device.dy() - rect.y())
+        place = (rect, offset, dpr)
+        if self.picture is not _IN_PIXMAP or self._pixmap_place != place:
+            pixmap = QtGui.QPixmap(math.ceil(rect.width() * dpr), math.ceil(rect.height() * dpr))
+            pixmap.setDevicePixelRatio(dpr)
+            pixmap.fill(QtCore.Qt.GlobalColor.transparent)
+            painter = QtGui.QPainter(pixmap)
+            try:
+                painter.setRenderHints(p.renderHints())
+                painter.setTransform(QtGui.QTransform.fromTranslate(*offset))
+                if self.style["tickFont"]:
+                    painter.setFont(self.style["tickFont"])
+                # What AxisItem.paint records into its picture, drawn here directly.
+                specs = self.generateDrawSpecs(painter)
+                if specs is not None:
+                    self.drawPicture(painter, *specs)
+            finally:
+                painter.end()
+            # pyqtgraph sets ``picture = None`` whenever the axis must be drawn again.
+            self.picture = _IN_PIXMAP
+            self._pixmap, self._pixmap_place = pixmap, place
+        p.save()
+        p.resetTransform()
+        p.drawPixmap(rect.topLeft(), self._pixmap)
+        p.restore()
+
+
+#: The ``picture`` of a :class:`CachedAxis` whose drawing is in its pixmap.
+_IN_PIXMAP = QtGui.QPicture()
+
+
+class NumberAxis(CachedAxis):
     """An axis whose tick labels share one format (:func:`format_ticks`).
 
     Parameters

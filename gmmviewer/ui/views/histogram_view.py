@@ -108,6 +108,8 @@ class HistogramView(PlotView):
         self._peak = 1.0
         self._params: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._colours = np.zeros((0, 3), dtype=np.uint8)
+        # (colours, theme, scale) the component curves and lines were styled for.
+        self._component_style: tuple | None = None
         self._rug_y = np.zeros(0)
 
     # ------------------------------------------------------------------ data
@@ -162,32 +164,46 @@ class HistogramView(PlotView):
         self._colours = np.asarray(colours)
         k = len(means)
         self._sync_component_items(k)
-        self.legend.clear()
-        # A long legend in columns, so twenty components still fit the plot's height.
-        self.legend.setColumnCount(1 + (k - 1) // self.LEGEND_ROWS)
+        # Pens and brushes follow the colours, the theme and the size, not an M-step.
+        style = (self._colours.tobytes(), self._theme, self._scale)
+        restyle = style != self._component_style
+        self._component_style = style
         densities = weighted_densities(self._grid, weights, means, variances)
         for index in range(k):
-            colour = QtGui.QColor(*map(int, colours[index]))
             curve = self.component_curves[index]
             curve.setData(self._grid, densities[index])
-            curve.setPen(pg.mkPen(colour, width=2.2 * self._scale))
-            fill = QtGui.QColor(colour)
-            fill.setAlpha(40)
-            curve.setBrush(pg.mkBrush(fill))
             line = self.mean_lines[index]
             with QtCore.QSignalBlocker(line):
                 line.setValue(float(means[index]))
-            line.setPen(pg.mkPen(colour, width=2.5 * self._scale))
-            line.setHoverPen(pg.mkPen(qcolor(self._theme.foreground), width=3.5 * self._scale))
-            self.legend.addItem(curve, f"{index + 1}: weight {weights[index]:.3f}")
+            if restyle:
+                self._style_component(index, QtGui.QColor(*map(int, colours[index])))
         self.mixture_curve.setData(self._grid, densities.sum(axis=0))
-        self.legend.addItem(self.mixture_curve, "mixture")
+        self.show_legend(
+            [
+                (self.component_curves[index], f"{index + 1}: weight {weights[index]:.3f}")
+                for index in range(k)
+            ]
+            + [(self.mixture_curve, "mixture")],
+            self._colours,
+        )
+
+    def _style_component(self, index: int, colour: QtGui.QColor) -> None:
+        curve = self.component_curves[index]
+        curve.setPen(pg.mkPen(colour, width=2.2 * self._scale))
+        fill = QtGui.QColor(colour)
+        fill.setAlpha(40)
+        curve.setBrush(pg.mkBrush(fill))
+        line = self.mean_lines[index]
+        line.setPen(pg.mkPen(colour, width=2.5 * self._scale))
+        line.setHoverPen(pg.mkPen(qcolor(self._theme.foreground), width=3.5 * self._scale))
 
     def _mixture(self) -> np.ndarray:
         assert self._params is not None
         return weighted_densities(self._grid, *self._params).sum(axis=0)
 
     def _sync_component_items(self, k: int) -> None:
+        if len(self.component_curves) != k:
+            self._component_style = None  # new items are unstyled
         while len(self.component_curves) > k:
             self.plot_item.removeItem(self.component_curves.pop())
             line = self.mean_lines.pop()

@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.ui.views.axes import LogValueAxis, NumberAxis
+from gmmviewer.ui.views.growing_curve import GrowingCurve
 from gmmviewer.ui.views.plot_view import style_axes
 from gmmviewer.ui.views.theme import Theme, qcolor
 
@@ -120,11 +121,12 @@ class NllView(QtWidgets.QWidget):
         layout.addWidget(self.timeline)
         self.restart_curves: list[pg.PlotDataItem] = []
 
-        self.past_curve = pg.PlotDataItem(symbol="o", symbolSize=6)
-        self.future_curve = pg.PlotDataItem(symbol="o", symbolSize=5)
-        self.elbo_curve = pg.PlotDataItem(symbol="t1", symbolSize=6)
+        # A Run appends one point per half-step: these append instead of redrawing.
+        self.past_curve = GrowingCurve(symbol="o", symbol_size=6)
+        self.future_curve = GrowingCurve(symbol="o", symbol_size=5)
+        self.elbo_curve = GrowingCurve(symbol="t1", symbol_size=6)
         # An unplotted copy of the NLL, the other edge of the shaded gap.
-        self.nll_for_fill = pg.PlotDataItem()
+        self.nll_for_fill = GrowingCurve()
         self.gap_fill = pg.FillBetweenItem(self.nll_for_fill.curve, self.elbo_curve.curve)
         self.current_marker = pg.ScatterPlotItem(size=16, symbol="o")
         self.converged_marker = pg.ScatterPlotItem(size=18, symbol="star")
@@ -150,6 +152,8 @@ class NllView(QtWidgets.QWidget):
         self._scale = 1.0
         self._reference_shown = False
         self._restart_data: list[tuple[np.ndarray, np.ndarray]] = []
+        # The y transform, (log axis, shift), the restart curves were drawn in.
+        self._restarts_drawn_for: tuple[bool, float | None] | None = None
         # Range following: True until the user zooms or pans; the run and data last fitted.
         self._follow = True
         self._run_key: tuple | None = None
@@ -180,6 +184,7 @@ class NllView(QtWidgets.QWidget):
             self.plot_item.addItem(item)
             self.restart_curves.append(item)
         self._style_restarts()
+        self._draw_restarts()
         self._draw()
         if self._follow:
             self._fit()
@@ -223,8 +228,9 @@ class NllView(QtWidgets.QWidget):
 
     # ----------------------------------------------------------------- draw
     def _draw(self) -> None:
-        for item, (xs, nll) in zip(self.restart_curves, self._restart_data, strict=True):
-            item.setData(xs, self.plotted(nll))
+        """Draw the run; a half-step of a Run only appends a point to each curve."""
+        if self._restarts_drawn_for != (self._log_scale, self._shift()):
+            self._draw_restarts()
         self._relabel()
         curve = self._curve
         if curve is None:
@@ -237,18 +243,37 @@ class NllView(QtWidgets.QWidget):
             self.future_curve.setData(xs[future], nll[future])
         else:
             self.future_curve.setData([], [])
-        elbo = self.plotted(curve.neg_elbo)
-        finite = np.isfinite(elbo[past]) & np.isfinite(nll[past])
-        self.elbo_curve.setData(xs[past][finite], elbo[past][finite])
-        self.nll_for_fill.setData(xs[past][finite], nll[past][finite])
-        self.current_marker.setData([xs[curve.current]], [nll[curve.current]])
+        if self._show_bound:  # hidden, the bound and its gap cost nothing
+            self._draw_bound()
+        _move_marker(self.current_marker, xs[curve.current], nll[curve.current])
         if curve.converged_at is not None:
             at = curve.converged_at
-            self.converged_marker.setData([xs[at]], [nll[at]])
+            _move_marker(self.converged_marker, xs[at], nll[at])
             self.converged_marker.setToolTip(f"converged at iteration {xs[at]:g}")
         else:
-            self.converged_marker.setData([], [])
+            _move_marker(self.converged_marker, None, None)
         self._show_reference(curve)
+
+    def _draw_bound(self) -> None:
+        """-ELBO of the states up to the current one, and the NLL edge of the shaded gap."""
+        curve = self._curve
+        if curve is None:
+            return
+        past = slice(0, curve.current + 1)
+        xs, nll, elbo = (
+            curve.xs[past],
+            self.plotted(curve.nll[past]),
+            self.plotted(curve.neg_elbo[past]),
+        )
+        finite = np.isfinite(elbo) & np.isfinite(nll)
+        self.elbo_curve.setData(xs[finite], elbo[finite])
+        self.nll_for_fill.setData(xs[finite], nll[finite])
+
+    def _draw_restarts(self) -> None:
+        """The restart curves in the current y transform (log or not, shifted or not)."""
+        for item, (xs, nll) in zip(self.restart_curves, self._restart_data, strict=True):
+            item.setData(xs, self.plotted(nll))
+        self._restarts_drawn_for = (self._log_scale, self._shift())
 
     def _on_timeline_moved(self, value: int) -> None:
         if self._curve is not None and 0 <= value < len(self._curve.history_indices):
@@ -345,6 +370,9 @@ class NllView(QtWidgets.QWidget):
         if y:
             ranges["yRange"] = (middle - half, middle + half)
         self.plot_item.vb.setRange(padding=0, **ranges)
+        # pyqtgraph applies a new range when it next paints, and its items then ask for
+        # a second paint of the whole plot; applied now, the one paint has it all.
+        self.plot_item.vb.updateMatrix()
 
     def fit_view(self) -> None:
         """Show everything drawn again (after a wheel zoom or pan), and follow new data."""
@@ -364,6 +392,8 @@ class NllView(QtWidgets.QWidget):
     def show_bound(self, enabled: bool) -> None:
         """Show -ELBO and the shaded gap to the NLL (the KL divergence)."""
         self._show_bound = enabled
+        if enabled:
+            self._draw_bound()  # not kept up to date while hidden
         self.elbo_curve.setVisible(enabled)
         self.gap_fill.setVisible(enabled)
         if self._curve is not None:
@@ -475,3 +505,13 @@ class NllView(QtWidgets.QWidget):
         """Widget position of plot coordinates (x, y) (y as :meth:`plotted` gives it)."""
         scene = self.plot_item.vb.mapViewToScene(QtCore.QPointF(x, y))
         return self.plot_widget.mapFromScene(scene)
+
+
+def _move_marker(marker: pg.ScatterPlotItem, x: float | None, y: float | None) -> None:
+    """Put a one-point marker at (x, y), or hide it for None; untouched when already
+    there (``setData`` rebuilds the marker's spot)."""
+    xs, ys = ([], []) if x is None else ([float(x)], [float(y)])
+    shown_x, shown_y = marker.getData()
+    if np.array_equal(shown_x, xs) and np.array_equal(shown_y, ys):
+        return
+    marker.setData(xs, ys)

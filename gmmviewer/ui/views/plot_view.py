@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gmmviewer.ui.views.axes import CachedAxis
 from gmmviewer.ui.views.points_item import PointCloudItem
 from gmmviewer.ui.views.theme import Theme, qcolor
 
@@ -57,7 +58,11 @@ class PlotView(QtWidgets.QWidget):
 
     def __init__(self, name: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot_widget = pg.PlotWidget()
+        # Axes that repaint from a pixmap: with the grid they lie under every item, so
+        # pyqtgraph's own would replay their text whenever an ellipse moves.
+        self.plot_widget = pg.PlotWidget(
+            axisItems={"left": CachedAxis("left"), "bottom": CachedAxis("bottom")}
+        )
         self.plot_widget.setObjectName(name)
         self.plot_item = self.plot_widget.getPlotItem()
         self.plot_item.showGrid(x=True, y=True, alpha=0.15)
@@ -70,6 +75,8 @@ class PlotView(QtWidgets.QWidget):
         self.plot_item.addItem(self.points)
         self.legend = pg.LegendItem(offset=(10, 10), labelTextSize="10pt")
         self.legend.setParentItem(self.plot_item.vb)
+        # What the legend's entries show, so an M-step only rewrites their text.
+        self._legend_key: tuple | None = None
         self._theme = Theme.light()
         self._scale = 1.0
         self.plot_item.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -122,6 +129,36 @@ class PlotView(QtWidgets.QWidget):
     def ranges_comparable(self) -> bool:
         """True when equal axis scales suit the data."""
         return False
+
+    # ------------------------------------------------------------------ legend
+    def show_legend(
+        self, entries: list[tuple[pg.GraphicsObject, str]], colours: np.ndarray
+    ) -> None:
+        """One legend entry per ``(item, text)``, the item's line drawn beside the text.
+
+        Rebuilding a legend (a label, a sample and a relayout per entry) costs more than
+        the rest of an M-step's drawing, so it is rebuilt only when the items or the
+        components' ``colours`` (K, 3) change; otherwise only the texts that changed are
+        set. The legend takes a column per :attr:`LEGEND_ROWS` components.
+        """
+        colours = np.asarray(colours)
+        key = (tuple(item for item, _ in entries), colours.tobytes())
+        legend = self.legend
+        if key == self._legend_key and len(legend.items) == len(entries):
+            changed = False
+            for (_, label), (_, text) in zip(legend.items, entries, strict=True):
+                if label.text != text:
+                    label.setText(text)
+                    changed = True
+            if changed:
+                legend.updateSize()  # a wider text widens the box
+            return
+        self._legend_key = key
+        legend.clear()
+        # A long legend in columns, so twenty components still fit the plot's height.
+        legend.setColumnCount(1 + (max(len(colours), 1) - 1) // self.LEGEND_ROWS)
+        for item, text in entries:
+            legend.addItem(item, text)
 
     # ------------------------------------------------------------------ points
     def show_colours(self, rgb: np.ndarray | None) -> None:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtCore, QtGui
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
 from gmmviewer.ui.views.colours import NEUTRAL_GREY
@@ -180,6 +180,25 @@ def _stamp(diameter: int, ring_width: int) -> tuple[tuple[int, int, bool, int], 
     return tuple((int(rows[i]), int(cols[i]), bool(is_ring[i]), int(alpha[i])) for i in order)
 
 
+def _inside(px: np.ndarray, py: np.ndarray, area: QtCore.QRectF, margin: float) -> np.ndarray:
+    """Indices of the device positions within ``margin`` of ``area``, in data order (the
+    stacking order)."""
+    return np.flatnonzero(
+        (px >= area.left() - margin)
+        & (px <= area.right() + margin)
+        & (py >= area.top() - margin)
+        & (py <= area.bottom() + margin)
+    )
+
+
+def _transform_key(tr: QtGui.QTransform) -> tuple[float, ...]:
+    return (tr.m11(), tr.m12(), tr.m21(), tr.m22(), tr.dx(), tr.dy())
+
+
+def _rect_key(rect: QtCore.QRectF) -> tuple[float, float, float, float]:
+    return (rect.x(), rect.y(), rect.width(), rect.height())
+
+
 def _wrap_argb(pixels: np.ndarray, dpr: float) -> QtGui.QImage:
     """A QImage sharing the memory of a 2-D uint32 premultiplied-ARGB array."""
     height, width = pixels.shape
@@ -195,15 +214,27 @@ def _premultiply(argb: np.ndarray, alpha: int) -> np.ndarray:
     return red_blue | alpha_green
 
 
-def _paint_raster(
-    p: QtGui.QPainter,
+class _Raster(NamedTuple):
+    """Stamped discs, ready to draw: ``source`` of ``image`` goes to ``target``."""
+
+    pixels: np.ndarray  # the memory ``image`` shares
+    image: QtGui.QImage
+    target: QtCore.QRectF
+    source: QtCore.QRectF
+
+    def draw(self, p: QtGui.QPainter) -> None:
+        """Draw onto a painter whose transform is the identity (device pixels)."""
+        p.drawImage(self.target, self.image, self.source)
+
+
+def _render_raster(
     px: np.ndarray,
     py: np.ndarray,
     argb: np.ndarray,
     style: _Style,
     area: QtCore.QRectF,
-) -> None:
-    """Stamp discs at device pixels ``(px, py) * dpr`` into a raster of ``area``; draw it."""
+) -> _Raster:
+    """Stamp discs at device pixels ``(px, py) * dpr`` into a raster of ``area``."""
     dpr = style.dpr
     size = max(1, round(style.diameter * dpr))
     stamp = _stamp(size, round(style.ring_width * dpr))
@@ -230,7 +261,7 @@ def _paint_raster(
         # Slicing shifts the whole stamp offset at no cost; the write is one scatter.
         flat[dy * stride + dx :][corner] = colours[is_ring, alpha]
     target = QtCore.QRectF(left / dpr, top / dpr, width / dpr, height / dpr)
-    p.drawImage(target, _wrap_argb(image, dpr), QtCore.QRectF(size, size, width, height))
+    return _Raster(image, _wrap_argb(image, dpr), target, QtCore.QRectF(size, size, width, height))
 
 
 class PointCloudItem(pg.GraphicsObject):
@@ -239,7 +270,8 @@ class PointCloudItem(pg.GraphicsObject):
 
     Up to :data:`SPRITE_MAX_POINTS` visible points are drawn as antialiased sprites in
     one ``drawPixmapFragments`` call, later points on top. More are stamped into a numpy
-    ARGB raster at device resolution and drawn as one image. Points outside the view are
+    ARGB raster at device resolution and drawn as one image, kept on screen until the
+    points, their colours, the style or the view change. Points outside the view are
     skipped; the diameter shrinks for large data sets (:func:`auto_diameter`).
     """
 
@@ -256,6 +288,10 @@ class PointCloudItem(pg.GraphicsObject):
         self._fragments = PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
         #: How the last paint drew the points, "sprite" or "raster" (for tests and benchmarks).
         self.last_strategy: str | None = None
+        # Bumped whenever the points or their colours change; a kept raster is valid for
+        # one version, style, view transform and view rectangle.
+        self._version = 0
+        self._raster: tuple[tuple, _Raster] | None = None
 
     # ----------------------------------------------------------------------- pushed state
     def set_points(self, xy: np.ndarray) -> None:
@@ -282,6 +318,7 @@ class PointCloudItem(pg.GraphicsObject):
             self.set_colours(None)
         if self._highlight is not None and self._highlight >= len(xy):
             self._highlight = None
+        self._version += 1
         self.informViewBoundsChanged()
         self.update()
 
@@ -301,6 +338,7 @@ class PointCloudItem(pg.GraphicsObject):
         elif rgb.shape != (n, 3):
             raise ValueError(f"rgb must have shape ({n}, 3), not {rgb.shape}")
         self._argb = _pack_argb(rgb)
+        self._version += 1
         self.update()
 
     def set_point_size(self, pixels: float) -> None:
@@ -410,7 +448,12 @@ class PointCloudItem(pg.GraphicsObject):
         self.prepareGeometryChange()
         super().viewTransformChanged()
 
-    def paint(self, p: QtGui.QPainter, *_: object) -> None:  # also (option, widget)
+    def paint(
+        self,
+        p: QtGui.QPainter,
+        option: QtWidgets.QStyleOptionGraphicsItem | None = None,
+        widget: QtWidgets.QWidget | None = None,
+    ) -> None:
         if len(self._x) == 0:
             return
         exporting = self._exportOpts is not False
@@ -424,19 +467,28 @@ class PointCloudItem(pg.GraphicsObject):
         # Map to device pixels ourselves, as ScatterPlotItem does, so sizes stay in pixels.
         tr = p.transform()
         view = self.viewRect()
-        area = tr.mapRect(self.boundingRect() if view is None else view)
+        whole = tr.mapRect(self.boundingRect() if view is None else view)
+        # On screen a raster is kept: the plot repaints under an ellipse that moves (an
+        # M-step, a drag) while the points stay as they were, and a million of them take
+        # tens of milliseconds to stamp again. Exports always draw afresh.
+        raster_key = None
+        if not exporting and widget is not None:
+            raster_key = (self._version, style, _transform_key(tr), _rect_key(whole))
+            if self._raster is not None and self._raster[0] == raster_key:
+                p.resetTransform()
+                self.last_strategy = "raster"
+                self._raster[1].draw(p)
+                self._paint_highlight_mapped(p, tr, scale)
+                return
+        area = whole
         if p.hasClipping():
             area = area.intersected(tr.mapRect(p.clipBoundingRect()))
         px = tr.m11() * self._x + tr.m21() * self._y + tr.dx()
         py = tr.m12() * self._x + tr.m22() * self._y + tr.dy()
         margin = diameter / 2 + 1
-        visible = np.flatnonzero(
-            (px >= area.left() - margin)
-            & (px <= area.right() + margin)
-            & (py >= area.top() - margin)
-            & (py <= area.bottom() + margin)
-        )  # flatnonzero keeps the data order, hence the stacking order
+        visible = _inside(px, py, area, margin)
         p.resetTransform()
+        self._raster = None
         if len(visible) == 0:
             self.last_strategy = None
         elif len(visible) <= SPRITE_MAX_POINTS:
@@ -444,9 +496,26 @@ class PointCloudItem(pg.GraphicsObject):
             self._paint_sprites(p, px[visible], py[visible], self._argb[visible], style)
         else:
             self.last_strategy = "raster"
-            _paint_raster(p, px[visible], py[visible], self._argb[visible], style, area)
+            if raster_key is not None and area != whole:
+                # Kept for later paints, so stamped for the whole view, not just this part.
+                area, visible = whole, _inside(px, py, whole, margin)
+            raster = _render_raster(px[visible], py[visible], self._argb[visible], style, area)
+            raster.draw(p)
+            if raster_key is not None:
+                self._raster = (raster_key, raster)
         if self._highlight is not None:
             self._paint_highlight(p, px[self._highlight], py[self._highlight], scale)
+
+    def _paint_highlight_mapped(
+        self, p: QtGui.QPainter, tr: QtGui.QTransform, scale: float
+    ) -> None:
+        """The highlight, mapping only its own point to device pixels with ``tr``."""
+        if self._highlight is None:
+            return
+        x, y = self._x[self._highlight], self._y[self._highlight]
+        px = tr.m11() * x + tr.m21() * y + tr.dx()
+        py = tr.m12() * x + tr.m22() * y + tr.dy()
+        self._paint_highlight(p, px, py, scale)
 
     # ------------------------------------------------------------------------- drawing
     def _paint_sprites(

@@ -106,6 +106,8 @@ class ScatterView(PlotView):
         self.kmeans_centres.setZValue(15)
         self.plot_item.addItem(self.kmeans_centres)
         self._covariances = np.zeros((0, 2, 2))
+        # (colours, theme, scale) the ellipses and handles were styled for.
+        self._component_style: tuple | None = None
         self._extent: tuple[tuple[float, float], ...] = ((0.0, 1.0), (0.0, 1.0))
 
     # ------------------------------------------------------------------ data
@@ -153,33 +155,46 @@ class ScatterView(PlotView):
         k = len(means)
         self._sync_component_items(k)
         self._covariances = np.asarray(covariances)
-        self.legend.clear()
-        # A long legend in columns, so twenty components still fit the plot's height.
-        self.legend.setColumnCount(1 + (k - 1) // self.LEGEND_ROWS)
+        # Pens and brushes depend on the colours, the theme and the size, which an M-step
+        # leaves alone: it only moves the ellipses and the handles.
+        style = (np.asarray(colours).tobytes(), self._theme, self._scale)
+        restyle = style != self._component_style
+        self._component_style = style
         for index in range(k):
             colour = QtGui.QColor(*map(int, colours[index]))
             for curve, n_std in zip(self.ellipses[index], self.ELLIPSE_STDS, strict=True):
                 outline = ellipse_points(means[index], covariances[index], n_std)
                 curve.setData(outline[:, 0], outline[:, 1])
-                pen, halo = self._ellipse_pens(colour, n_std)
-                curve.setPen(pen)
-                curve.setShadowPen(halo)
+                if restyle:
+                    pen, halo = self._ellipse_pens(colour, n_std)
+                    curve.setPen(pen)
+                    curve.setShadowPen(halo)
             handle = self.handles[index]
             # Pushing model state must not look like a user drag.
             with QtCore.QSignalBlocker(handle):
                 handle.setPos(float(means[index, 0]), float(means[index, 1]))
-            handle.setPen(pg.mkPen(qcolor(self._theme.handle_outline), width=2 * self._scale))
-            handle.setBrush(pg.mkBrush(colour))
-            handle.setHoverBrush(pg.mkBrush(colour.lighter(130)))
-            handle.setHoverPen(pg.mkPen(qcolor(self._theme.foreground), width=3 * self._scale))
-            handle.scale = 16 * self._scale
-            handle._shape = None
-            handle.update()
-            self.legend.addItem(
-                self.ellipses[index][0], f"{index + 1}: weight {weights[index]:.3f}"
-            )
+            if restyle:
+                self._style_handle(handle, colour)
+        self.show_legend(
+            [
+                (self.ellipses[index][0], f"{index + 1}: weight {weights[index]:.3f}")
+                for index in range(k)
+            ],
+            colours,
+        )
+
+    def _style_handle(self, handle: MeanHandle, colour: QtGui.QColor) -> None:
+        handle.setPen(pg.mkPen(qcolor(self._theme.handle_outline), width=2 * self._scale))
+        handle.setBrush(pg.mkBrush(colour))
+        handle.setHoverBrush(pg.mkBrush(colour.lighter(130)))
+        handle.setHoverPen(pg.mkPen(qcolor(self._theme.foreground), width=3 * self._scale))
+        handle.scale = 16 * self._scale
+        handle._shape = None
+        handle.update()
 
     def _sync_component_items(self, k: int) -> None:
+        if len(self.ellipses) != k:
+            self._component_style = None  # new items are unstyled
         while len(self.ellipses) > k:
             for curve in self.ellipses.pop():
                 self.plot_item.removeItem(curve)

@@ -1,0 +1,236 @@
+"""Issue 13, "the window keeps up": each half-step redraws only what it changed.
+
+An M-step moves the ellipses but leaves the point colours (and the point raster) alone;
+the legend is rebuilt only when K or the colours change; the NLL curve grows by
+appending and still shows exactly the session's values; the axes are drawn again only
+when their range changes; the Compare tab does no work while hidden. Counted by
+wrapping the real methods (the wrapper calls through), never timed.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal
+from sklearn.metrics import adjusted_rand_score
+from uihelpers import WAIT_TIMEOUT_MS
+
+import gmmviewer.ui.window.teaching as teaching_module
+from gmmviewer.core.data.dataset import Dataset
+from gmmviewer.ui.views import points_item
+
+Key = QtCore.Qt.Key
+
+
+class Calls:
+    """Wraps a callable: counts the calls and calls through."""
+
+    def __init__(self, function) -> None:  # noqa: ANN001 - any callable
+        self.function = function
+        self.count = 0
+
+    def __call__(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN204 - passes through
+        self.count += 1
+        return self.function(*args, **kwargs)
+
+    def __get__(self, instance: object, owner: type | None = None):  # noqa: ANN204
+        # Set on a class, it binds like the method it replaces.
+        return self if instance is None else functools.partial(self, instance)
+
+
+def counted(owner: object, name: str, monkeypatch) -> Calls:
+    """Replace ``owner.name`` by a counting wrapper of itself for this test."""
+    calls = Calls(getattr(owner, name))
+    monkeypatch.setattr(owner, name, calls)
+    return calls
+
+
+def wait_idle(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: window.controller.idle, timeout=WAIT_TIMEOUT_MS)
+
+
+def half_step(qtbot, window, key) -> None:
+    qtbot.keyClick(window, key)
+    wait_idle(qtbot, window)
+
+
+def repaint(view) -> None:
+    """Paint a plot now (whatever the event loop painted already)."""
+    view.plot_widget.viewport().repaint()
+
+
+def nll_of(params, X: np.ndarray) -> float:
+    """-log p(X | params), from scipy."""
+    return -logsumexp(
+        [
+            np.log(w) + multivariate_normal(mean, covariance).logpdf(X)
+            for w, mean, covariance in zip(
+                params.weights, params.means, params.covariances, strict=True
+            )
+        ],
+        axis=0,
+    ).sum()
+
+
+# ============================================================================= points
+@pytest.mark.slow
+def test_an_m_step_neither_recolours_nor_restamps_a_million_style_raster(
+    qtbot, window, monkeypatch
+):
+    # Enough points in view for the raster path (and for half-steps on the worker).
+    rng = np.random.default_rng(5)
+    n = points_item.SPRITE_MAX_POINTS + 50_000
+    X = rng.normal(size=(n, 2)) + 6.0 * rng.integers(0, 3, size=(n, 1))
+    controller = window.controller
+    assert controller.load_dataset(Dataset(X, source="big"), 3, "random-from-data", 0, "full")
+    points = window.scatter.points
+    set_colours = counted(points, "set_colours", monkeypatch)
+    stamped = counted(points_item, "_render_raster", monkeypatch)
+    drawn = counted(points_item._Raster, "draw", monkeypatch)
+
+    half_step(qtbot, window, Key.Key_E)
+    repaint(window.scatter)
+    assert points.last_strategy == "raster"
+    assert set_colours.count == 1  # the E-step's new responsibilities
+    assert stamped.count >= 1
+    colours = points._argb
+
+    set_colours.count = stamped.count = drawn.count = 0
+    half_step(qtbot, window, Key.Key_M)
+    assert controller.session.state.action == "m-step"
+    repaint(window.scatter)
+    # The ellipses moved, so the plot was painted under them, from the kept raster.
+    assert drawn.count >= 1
+    assert stamped.count == 0
+    assert set_colours.count == 0
+    assert points._argb is colours
+
+    # The next E-step changes the colours: the raster is stamped again.
+    half_step(qtbot, window, Key.Key_E)
+    repaint(window.scatter)
+    assert set_colours.count == 1 and stamped.count >= 1
+    assert points._argb is not colours
+
+
+# ============================================================================= legend
+def test_the_legend_is_rebuilt_only_when_k_changes(qtbot, window, monkeypatch):
+    legend = window.scatter.legend
+    added = counted(legend, "addItem", monkeypatch)
+    cleared = counted(legend, "clear", monkeypatch)
+    session = window.controller.session
+    for key in (Key.Key_E, Key.Key_M, Key.Key_E, Key.Key_M):
+        half_step(qtbot, window, key)
+        labels = [label.text for _, label in legend.items]
+        # The weights are the session's, in the entries built before the steps.
+        assert labels == [f"{k + 1}: weight {w:.3f}" for k, w in enumerate(session.params.weights)]
+    assert added.count == 0 and cleared.count == 0
+
+    window.controller.add_component_at(0.0, 0.0)
+    assert session.n_components == 4
+    assert cleared.count == 1 and added.count == 4
+    assert [sample.item for sample, _ in legend.items] == [e[0] for e in window.scatter.ellipses]
+    half_step(qtbot, window, Key.Key_E)
+    half_step(qtbot, window, Key.Key_M)
+    assert cleared.count == 1 and added.count == 4
+
+
+# ================================================================================ NLL
+def test_the_nll_curve_grows_by_appending_and_shows_the_sessions_values(qtbot, window, monkeypatch):
+    session = window.controller.session
+    view = window.nll_view
+    redrawn = counted(view.past_curve.scatter, "setData", monkeypatch)
+    appended = counted(view.past_curve.scatter, "addPoints", monkeypatch)
+    window.controller.set_speed(100)
+    qtbot.keyClick(window, Key.Key_R)
+    qtbot.waitUntil(lambda: session.done and window.controller.idle, timeout=WAIT_TIMEOUT_MS)
+    half_steps = len(session.history) - 1
+    assert half_steps > 10
+    # One point per half-step, each appended: the symbols were never all rebuilt.
+    assert appended.count == half_steps and redrawn.count == 0
+
+    def check_past_curve() -> None:
+        xs, ys = view.past_curve.getData()
+        states = session.history[: session.position + 1]
+        expected = [nll_of(state.params, session.X) for state in states]
+        np.testing.assert_allclose(ys, expected, rtol=1e-9)
+        iterations = [s.iteration + (0.5 if s.action == "e-step" else 0.0) for s in states]
+        np.testing.assert_allclose(xs, iterations)
+        symbol_x, symbol_y = view.past_curve.scatter.getData()
+        np.testing.assert_allclose(symbol_x, xs)
+        np.testing.assert_allclose(symbol_y, ys)
+
+    check_past_curve()
+    # Back four half-steps: the past is redrawn shorter, the rest is the redo branch.
+    for _ in range(4):
+        half_step(qtbot, window, Key.Key_Left)
+    check_past_curve()
+    assert len(view.future_curve.getData()[0]) == 5
+    # A half-step from here replaces the redo branch; the run goes on from it.
+    half_step(qtbot, window, Key.Key_Space)
+    assert len(view.future_curve.getData()[0]) == 0
+    check_past_curve()
+
+
+# =============================================================================== axes
+def test_axes_are_drawn_again_only_when_their_range_changes(qtbot, window, monkeypatch):
+    scatter_axes = [window.scatter.plot_item.getAxis(name) for name in ("left", "bottom")]
+    nll_x_axis = window.nll_view.plot_item.getAxis("bottom")
+    scatter_drawn = [counted(axis, "generateDrawSpecs", monkeypatch) for axis in scatter_axes]
+    nll_drawn = counted(nll_x_axis, "generateDrawSpecs", monkeypatch)
+    x_ranges = set()
+    for key in (Key.Key_E, Key.Key_M) * 4:
+        half_step(qtbot, window, key)
+        repaint(window.scatter)
+        repaint(window.nll_view)
+        x_ranges.add(tuple(window.nll_view.plot_item.vb.viewRange()[0]))
+    # The points and ellipses changed under the scatter plot's grid, not its range.
+    assert [calls.count for calls in scatter_drawn] == [0, 0]
+    # The NLL plot's iterations outgrew its first x-range: that axis shows new numbers.
+    assert len(x_ranges) > 1
+    assert nll_drawn.count >= 1
+
+    view_box = window.scatter.plot_item.vb
+    (x0, x1), _ = view_box.viewRange()
+    view_box.setXRange(x0 - 1.0, x1 + 1.0, padding=0)
+    repaint(window.scatter)
+    assert scatter_drawn[1].count >= 1
+
+
+# ============================================================================ compare
+def test_the_compare_tab_works_only_while_shown(qtbot, window, monkeypatch):
+    session = window.controller.session
+    compared = counted(teaching_module, "compare_with_truth", monkeypatch)
+    agreement = counted(teaching_module, "adjusted_rand_index", monkeypatch)
+    assert not window.compare.isVisible()
+    for key in (Key.Key_E, Key.Key_M, Key.Key_E):
+        half_step(qtbot, window, key)
+    assert compared.count == 0 and agreement.count == 0
+
+    window.controls.tabs.setCurrentWidget(window.compare)
+    assert window.compare.isVisible()
+    assert compared.count == 1 and agreement.count == 1
+
+    def shown_agreement() -> None:
+        expected = adjusted_rand_score(session.dataset.labels, session.hard_assignments())
+        assert f"<b>{expected:.3f}</b>" in window.compare.truth_summary.text()
+
+    shown_agreement()
+    # An M-step moves the components (the table) but not the hard assignment.
+    half_step(qtbot, window, Key.Key_M)
+    assert compared.count == 2 and agreement.count == 1
+    half_step(qtbot, window, Key.Key_E)
+    assert compared.count == 3 and agreement.count == 2
+    shown_agreement()
+
+    # Hidden again: half-steps leave it alone; shown, it catches up.
+    window.controls.tabs.setCurrentIndex(0)
+    half_step(qtbot, window, Key.Key_M)
+    half_step(qtbot, window, Key.Key_E)
+    assert compared.count == 3 and agreement.count == 2
+    window.controls.tabs.setCurrentWidget(window.compare)
+    assert compared.count == 4 and agreement.count == 3
+    shown_agreement()
