@@ -24,6 +24,8 @@ from gmmviewer.core.data.synthetic import make_preset
 from gmmviewer.core.em.objective import DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.session.em_session import EMSession
+from gmmviewer.core.session.history import SessionState
+from gmmviewer.core.session.variational_state import PriorChoice
 from gmmviewer.ui.panels.controls import ModelSettings
 from gmmviewer.ui.views.plot_view import PlotView
 from gmmviewer.ui.window.reporter import Reporter
@@ -108,6 +110,10 @@ class Controller(QtCore.QObject):
         self._run_timer = QtCore.QTimer(self)
         self._run_timer.setSingleShot(True)
         self._run_timer.timeout.connect(self._run_tick)
+        # Since the current half-step of a run began: its time counts towards the wait.
+        self._tick_clock = QtCore.QElapsedTimer()
+        # The state the concentration slider's drag last made, which the next one replaces.
+        self._method_drag: SessionState | None = None
         self._set_views_connected(True)
 
     # ================================================================ wiring
@@ -121,6 +127,7 @@ class Controller(QtCore.QObject):
             (views.controls.max_iter_changed, self.set_max_iter),
             (views.controls.reg_covar_changed, self.set_reg_covar),
             (views.controls.speed_changed, self.set_speed),
+            (views.controls.method.method_changed, self.set_method),
         ]
         for plot in (views.scatter, views.histogram):
             pairs += [
@@ -386,7 +393,10 @@ class Controller(QtCore.QObject):
             if session.done or not applied:
                 self.pause()
                 return
-            self._run_timer.start(int(1000 / self.view_state.speed))
+            # The speed is a rate: the time this half-step took (computing, drawing) is
+            # part of its period, not added to it.
+            period = 1000 / self.view_state.speed
+            self._run_timer.start(max(0, int(period - self._tick_clock.elapsed())))
         if not applied:
             self.refresh()
         else:
@@ -435,6 +445,7 @@ class Controller(QtCore.QObject):
         if self.session.done:
             self.pause()
             return
+        self._tick_clock.start()
         self.runner.advance(self.session)
 
     def set_speed(self, steps_per_second: float) -> None:
@@ -511,6 +522,25 @@ class Controller(QtCore.QObject):
                 covariance_type=settings.covariance_type,
             )
         )
+
+    def set_method(self, choice: PriorChoice | None, dragging: bool = False) -> None:
+        """EM or variational, or the priors, changed in the panel: start again (undoable).
+
+        The fit restarts from the mixture the current run began with. The entries of one
+        slider drag replace each other, so the drag is one undo step.
+        """
+        session = self.session
+        if session is None:
+            return
+        self.pause()
+        if self.runner.busy:
+            self.refresh()
+            return
+        merge = self._method_drag is not None and session.state is self._method_drag
+        if self.guarded(lambda: session.switch_method(choice, replace=merge)):
+            self._method_drag = session.state if dragging else None
+        else:
+            self._method_drag = None
 
     def set_params(self, params: Any, description: str) -> bool:
         """Start again from explicit parameters (model selection, restarts)."""
