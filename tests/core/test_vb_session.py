@@ -238,3 +238,19 @@ def test_changing_the_priors_again_starts_from_the_same_mixture_and_a_drag_is_on
     assert_expected_parameters(session, model, rtol=1e-10)
     session.undo()
     assert session.method == "em"
+
+
+def test_switching_a_method_started_fit_to_em_and_back_keeps_each_posterior():
+    X = faithful()
+    session = EMSession(X, 3, seed=5, variational=PriorChoice())
+    session.e_step()
+    variational_resp = np.array(session.responsibilities)
+    session.undo()
+    session.switch_method(None)
+    session.e_step()
+    em_resp = np.array(session.responsibilities)
+    assert not np.allclose(em_resp, variational_resp)
+    session.undo()
+    session.undo()
+    session.e_step()
+    np.testing.assert_array_equal(session.responsibilities, variational_resp)

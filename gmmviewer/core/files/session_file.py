@@ -9,6 +9,16 @@ arrays, read with ``allow_pickle=False``) holding:
   stored, and the window's view settings;
 * ``p<i>_weights``, ``p<i>_means``, ``p<i>_covariances``: the table of parameters
   (each distinct parameter set once, shared by the states that use it);
+* only when some state is a variational fit: the table of priors (``priors`` in the
+  metadata: the choice the person made and the resolved scalars;
+  ``prior<i>_mean_prior`` and ``prior<i>_covariance_prior``), the table of variational
+  parameters (``variational_params`` in the metadata: covariance and weight prior
+  types; ``v<i>_weight_concentration`` (a Dirichlet process's ``a_k`` and ``b_k`` as
+  two rows), ``_mean_precision``, ``_means``, ``_degrees_of_freedom``,
+  ``_covariances``, in scikit-learn's layout), and in each variational state a
+  ``variational`` entry with indices: ``priors``, ``current``, ``responsibilities``
+  (or null) and ``origin`` (into the parameter table, or null). A file without
+  variational states is exactly what it was before they existed;
 * the data: ``X`` (what EM fits), ``offset`` and ``scale`` (the normalisation), and
   ``labels`` and ``truth_*`` for generated data; or, for data read from a CSV file
   when embedding is off, the file's path, its SHA-256 and the options it was read with,
@@ -18,9 +28,9 @@ Responsibilities are never stored: the session recomputes them.
 
 Opening checks everything before anything is built (:mod:`~gmmviewer.core.files.session_checks`):
 every field's type and range, shapes, links between states, parameters and data, and
-log-likelihoods recomputed from the data. A session file may be at most
-:data:`~gmmviewer.core.limits.MAX_SESSION_FILE_BYTES` (1 GiB) and unpack to no more;
-only regular files are read. Saving replaces the file atomically
+log-likelihoods (for variational states, bounds and priors) recomputed from the data.
+A session file may be at most :data:`~gmmviewer.core.limits.MAX_SESSION_FILE_BYTES`
+(1 GiB) and unpack to no more; only regular files are read. Saving replaces the file atomically
 (:mod:`gmmviewer.core.files.atomic`): an interrupted save leaves the previous file whole.
 """
 
@@ -31,6 +41,7 @@ import io
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,11 +66,15 @@ from gmmviewer.core.files.session_checks import (
     check_meta,
     check_table,
     check_truth,
+    check_variational_tables,
     verify_history,
 )
 from gmmviewer.core.limits import MAX_DATA_FILE_BYTES, MAX_SESSION_FILE_BYTES, byte_size
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.em_session import EMSession
+from gmmviewer.core.session.variational_state import PriorChoice, VariationalState
+from gmmviewer.core.vb.priors import VariationalPriors
+from gmmviewer.core.vb.variational import VariationalParams
 
 FORMAT_NAME = "gmmviewer-session"
 FORMAT_VERSION = 1
@@ -130,8 +145,10 @@ def save_session(
             table.append(params)
         return index_of[key]
 
-    states = [
-        {
+    variational = _VariationalTables(arrays, params_index)
+    states = []
+    for state in session.history:
+        entry: dict[str, Any] = {
             "action": state.action,
             "description": state.description,
             "params": params_index(state.params),
@@ -147,8 +164,9 @@ def save_session(
             "status": state.status,
             "component": state.component,
         }
-        for state in session.history
-    ]
+        if state.variational is not None:  # an EM state stays exactly as before
+            entry["variational"] = variational.links(state.variational)
+        states.append(entry)
     dataset = session.dataset
     data: dict[str, Any] = {
         "columns": list(dataset.columns),
@@ -193,6 +211,7 @@ def save_session(
             "dtype": session.dtype,
         },
         "params": [params.covariance_type for params in table],
+        **variational.meta(),
         "states": states,
         "position": session.position,
         "data": data,
@@ -206,6 +225,96 @@ def save_session(
             stream.write(buffer.getbuffer())
     except OSError as error:
         raise SessionFileError(f"cannot write {path_text}: {error.strerror or error}") from None
+
+
+class _VariationalTables:
+    """The priors and variational parameters of the variational states, each stored once.
+
+    Variational parameters are shared by identity, as the parameter table is; priors by
+    value, since every start and edit resolves its own (equal) priors.
+    """
+
+    def __init__(
+        self,
+        arrays: dict[str, np.ndarray],
+        params_index: Callable[[GMMParams | None], int | None],
+    ) -> None:
+        self._arrays = arrays
+        self._params_index = params_index
+        self._priors: list[dict[str, Any]] = []
+        self._priors_index: dict[tuple[Any, ...], int] = {}
+        self._variational: list[dict[str, str]] = []
+        self._variational_index: dict[int, int] = {}
+
+    def links(self, model: VariationalState) -> dict[str, int | None]:
+        """A state's ``variational`` entry: indices into the tables."""
+        return {
+            "priors": self._prior_index(model.choice, model.priors),
+            "current": self._params_of(model.current),
+            "responsibilities": (
+                None if model.responsibilities is None else self._params_of(model.responsibilities)
+            ),
+            "origin": self._params_index(model.origin),
+        }
+
+    def meta(self) -> dict[str, Any]:
+        """The tables' metadata: nothing when no state is variational."""
+        if not self._priors:
+            return {}
+        return {"priors": self._priors, "variational_params": self._variational}
+
+    def _prior_index(self, choice: PriorChoice, priors: VariationalPriors) -> int:
+        mean_prior = np.asarray(priors.mean_prior)
+        covariance_prior = np.asarray(priors.covariance_prior)
+        entry = {
+            "choice": {
+                "prior_type": choice.prior_type,
+                "weight_concentration": _float_or_none(choice.weight_concentration),
+                "mean_precision": _float_or_none(choice.mean_precision),
+                "degrees_of_freedom": _float_or_none(choice.degrees_of_freedom),
+            },
+            "n_components": priors.n_components,
+            "covariance_type": priors.covariance_type,
+            "weight_concentration_prior_type": priors.weight_concentration_prior_type,
+            "weight_concentration_prior": float(priors.weight_concentration_prior),
+            "mean_precision_prior": float(priors.mean_precision_prior),
+            "degrees_of_freedom_prior": float(priors.degrees_of_freedom_prior),
+            "reg_covar": float(priors.reg_covar),
+        }
+        key = (
+            json.dumps(entry, sort_keys=True),
+            mean_prior.tobytes(),
+            covariance_prior.shape,
+            covariance_prior.tobytes(),
+        )
+        if key not in self._priors_index:
+            index = len(self._priors)
+            self._priors_index[key] = index
+            self._arrays[f"prior{index}_mean_prior"] = mean_prior
+            self._arrays[f"prior{index}_covariance_prior"] = covariance_prior
+            self._priors.append(entry)
+        return self._priors_index[key]
+
+    def _params_of(self, params: VariationalParams) -> int:
+        key = id(params)
+        if key not in self._variational_index:
+            index = len(self._variational)
+            self._variational_index[key] = index
+            concentration = params.weight_concentration
+            if isinstance(concentration, tuple):  # a Dirichlet process: rows a_k and b_k
+                concentration = np.vstack(concentration)
+            self._arrays[f"v{index}_weight_concentration"] = np.asarray(concentration)
+            self._arrays[f"v{index}_mean_precision"] = np.asarray(params.mean_precision)
+            self._arrays[f"v{index}_means"] = np.asarray(params.means)
+            self._arrays[f"v{index}_degrees_of_freedom"] = np.asarray(params.degrees_of_freedom)
+            self._arrays[f"v{index}_covariances"] = np.asarray(params.covariances)
+            prior_type = (
+                "dirichlet_process" if params.is_dirichlet_process else "dirichlet_distribution"
+            )
+            self._variational.append(
+                {"covariance_type": params.covariance_type, "prior_type": prior_type}
+            )
+        return self._variational_index[key]
 
 
 def load_session(path: str | os.PathLike[str]) -> OpenedSession:
@@ -245,7 +354,10 @@ def load_session(path: str | os.PathLike[str]) -> OpenedSession:
         meta = check_meta(document)
         table = check_table(meta.param_types, contents)
         dataset = _dataset(meta, contents, path_text, name)
-        states = build_states(meta.states, table, dataset.n_samples, dataset.n_features)
+        variational = check_variational_tables(meta, contents, dataset.n_features)
+        states = build_states(
+            meta.states, table, dataset.n_samples, dataset.n_features, variational
+        )
         verify_history(states, meta.position, dataset.X, dtype=meta.settings["dtype"])
         session = EMSession.restore(dataset, states, meta.position, meta.settings)
     except SessionFileError:
@@ -319,6 +431,10 @@ def _dataset(meta: CheckedMeta, contents: dict[str, np.ndarray], path: str, name
 
 def _finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
+
+
+def _float_or_none(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _relative(target: str, session_path: str) -> str:

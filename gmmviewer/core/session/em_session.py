@@ -9,6 +9,7 @@ state leads to the next is in :mod:`gmmviewer.core.session.transitions`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -650,6 +651,9 @@ class EMSession:
         model = first.variational
         start = model.origin if model is not None and model.origin is not None else first.params
         if variational is None:
+            # A copy: the session caches posteriors by parameter identity, and a variational
+            # start's expected mixture must not share its EM posterior with the EM start.
+            start = dataclasses.replace(start)
             description = "switched to EM from the run's start"
             prepared = start_transition(
                 self.state, self._pass_X, start, description, self._posteriors.arrays
