@@ -144,9 +144,7 @@ class AnimationRecorder(QtCore.QObject):
 
     def _make_view(self) -> PlotView:
         session = self._session
-        view: PlotView = (
-            HistogramView() if len(self._dims) == 1 else ScatterView()
-        )
+        view: PlotView = HistogramView() if len(self._dims) == 1 else ScatterView()
         view.resize(self._settings.width, self._settings.height)
         view.apply_style(self._theme, 1.0)
         columns = list(self._dims)
@@ -203,7 +201,7 @@ class AnimationRecorder(QtCore.QObject):
     def _render(self, frame: Frame, index: int) -> QtGui.QImage:
         view, state = self._view, frame.state
         colours = point_colours(frame.responsibilities, self._session.n_samples)
-        present(view, state.params, self._dims, colours)
+        present(view, state.params, self._dims, colours, fade=state.variational is not None)
         view.plot_item.setTitle(
             frame_title(state, index), color=qcolor(self._theme.foreground), size="12pt"
         )

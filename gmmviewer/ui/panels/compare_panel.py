@@ -34,6 +34,11 @@ class ComparePanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
 
+        self.components_summary = QtWidgets.QLabel()
+        self.components_summary.setObjectName("components_summary")
+        self.components_summary.setWordWrap(True)
+        layout.addWidget(self.components_summary)
+
         self.truth_group = QtWidgets.QGroupBox("Ground truth")
         truth_layout = QtWidgets.QVBoxLayout(self.truth_group)
         self.truth_summary = QtWidgets.QLabel()
@@ -113,6 +118,17 @@ class ComparePanel(QtWidgets.QWidget):
                 item = QtWidgets.QTableWidgetItem(text)
                 item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
                 self.truth_table.setItem(row, column, item)
+
+    def show_components_in_use(self, in_use: int, total: int, variational: bool) -> None:
+        """How many components carry weight: the answer a variational fit gives for K."""
+        if variational:
+            text = (
+                f"<b>{in_use} of {total} components in use</b> (expected weight at least "
+                "1%); the prior has switched the others off."
+            )
+        else:
+            text = f"<b>{in_use} of {total} components</b> have a weight of at least 1%."
+        self.components_summary.setText(text)
 
     def show_kmeans(self, text: str) -> None:
         """The k-means figures (inertia, agreement with EM), or the explanation."""

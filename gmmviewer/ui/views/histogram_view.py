@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.ui.views.axes import NumberAxis
 from gmmviewer.ui.views.geometry import data_extent
-from gmmviewer.ui.views.plot_view import PlotView
+from gmmviewer.ui.views.plot_view import PlotView, legend_text
 from gmmviewer.ui.views.theme import Theme, qcolor
 
 GRID_POINTS = 600
@@ -147,6 +147,7 @@ class HistogramView(PlotView):
         covariances: np.ndarray,
         colours: np.ndarray,
         weights: np.ndarray,
+        fade: bool = False,
     ) -> None:
         """Draw each weighted component density, the mixture density, and a line per mean.
 
@@ -156,6 +157,9 @@ class HistogramView(PlotView):
         covariances : ndarray of shape (K, 1, 1)
         colours : ndarray of shape (K, 3)
         weights : ndarray of shape (K,)
+        fade : bool
+            Variational fits: the legend names switched-off components (their weighted
+            densities already shrink with their weights).
         """
         means = np.asarray(means, dtype=float).reshape(-1)
         variances = np.asarray(covariances, dtype=float).reshape(-1)
@@ -180,7 +184,7 @@ class HistogramView(PlotView):
         self.mixture_curve.setData(self._grid, densities.sum(axis=0))
         self.show_legend(
             [
-                (self.component_curves[index], f"{index + 1}: weight {weights[index]:.3f}")
+                (self.component_curves[index], legend_text(index, float(weights[index]), fade))
                 for index in range(k)
             ]
             + [(self.mixture_curve, "mixture")],

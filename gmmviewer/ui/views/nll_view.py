@@ -146,6 +146,7 @@ class NllView(QtWidgets.QWidget):
         for item in (self.past_curve, self.future_curve, self.elbo_curve):
             item.sigPointsClicked.connect(self._on_points_clicked)
         self._curve: NllCurve | None = None
+        self._objective = "NLL"
         self._log_scale = False
         self._show_bound = False
         self._theme = Theme.light()
@@ -295,18 +296,20 @@ class NllView(QtWidgets.QWidget):
 
     def _update_readout(self, curve: NllCurve) -> None:
         value = curve.nll[curve.current]
-        parts = [f"NLL {value:,.4f}"]
+        name = self._objective
+        parts = [f"{name} {value:,.4f}"]
         if curve.current > 0:
             change = value - curve.nll[curve.current - 1]
             parts.append("no change" if change == 0 else f"change {change:+,.4g}")
         elbo = curve.neg_elbo[curve.current]
         if self._show_bound and np.isfinite(elbo):
-            parts.append(f"-ELBO {elbo:,.4f}  gap {elbo - value:,.4g}")
+            bound = "-ELBO" if name == "NLL" else "with current q"
+            parts.append(f"{bound} {elbo:,.4f}  gap {elbo - value:,.4g}")
         if curve.reference_nll is not None:
             parts.append(f"true parameters {curve.reference_nll:,.4f}")
         shift = self._shift()
         if shift is not None:
-            parts.append(f"log axis: NLL \u2212 ({shift:,.4g}) + 1, as some NLL \u2264 0")
+            parts.append(f"log axis: {name} \u2212 ({shift:,.4g}) + 1, as some value \u2264 0")
         self.readout.setText("    ".join(parts))
 
     # ---------------------------------------------------------------- ranges
@@ -421,14 +424,33 @@ class NllView(QtWidgets.QWidget):
         """What the y-axis says is plotted."""
         return self.plot_item.getAxis("left").labelText
 
+    def set_objective(self, variational: bool) -> None:
+        """Label the curve as the NLL (EM) or as the negative ELBO (variational fits).
+
+        A variational fit has no likelihood to climb: its curve is the negative evidence
+        lower bound with the best responsibilities for each state's parameters.
+        """
+        objective = "\u2212ELBO" if variational else "NLL"
+        if objective != self._objective:
+            self._objective = objective
+            self._relabel()
+            if self._curve is not None:
+                self._update_readout(self._curve)
+
+    @property
+    def objective(self) -> str:
+        """What the curve shows: 'NLL' or '\u2212ELBO'."""
+        return self._objective
+
     def _relabel(self) -> None:
         # Short, for a short plot: the readout above says the rest.
+        name = self._objective
         if not self._log_scale:
-            label = "NLL"
+            label = name
         elif self._shift() is not None:
-            label = "NLL \u2212 min + 1"  # the readout adds "log axis" and the min
+            label = f"{name} \u2212 min + 1"  # the readout adds "log axis" and the min
         else:
-            label = "NLL (log)"
+            label = f"{name} (log)"
         if label != self.plot_item.getAxis("left").labelText:
             self.plot_item.setLabel("left", label)
 

@@ -17,6 +17,33 @@ from gmmviewer.ui.views.axes import CachedAxis
 from gmmviewer.ui.views.points_item import PointCloudItem
 from gmmviewer.ui.views.theme import Theme, qcolor
 
+#: A component with less (expected) weight than this is "switched off" and drawn faint.
+IN_USE_WEIGHT = 0.01
+#: Opacity of a switched-off component's outline, and the fewest fade steps drawn.
+OFF_ALPHA = 0.3
+FADE_STEPS = 8
+
+
+def fade_level(weight: float, n_components: int) -> float | None:
+    """How strongly to draw a component of ``weight``: None when switched off, else 0.4-1.
+
+    A component with at least its fair share (1 / K) is drawn fully; below, its opacity
+    falls with its weight. Levels come in :data:`FADE_STEPS` steps, so an M-step that
+    barely changes a weight does not restyle its ellipse.
+    """
+    if weight < IN_USE_WEIGHT:
+        return None
+    share = min(1.0, weight * n_components)
+    return round((0.4 + 0.6 * share) * FADE_STEPS) / FADE_STEPS
+
+
+def legend_text(index: int, weight: float, fade: bool) -> str:
+    """A component's legend entry: its number and weight, and whether it is switched off."""
+    if fade and weight < IN_USE_WEIGHT:
+        # No longer than an entry in use: the legend's box keeps its width.
+        return f"{index + 1}: off ({weight:.3f})"
+    return f"{index + 1}: weight {weight:.3f}"
+
 
 def style_axes(plot_item: pg.PlotItem, theme: Theme, scale: float) -> None:
     """Axis lines, tick labels and axis titles in the theme's colours, scaled fonts."""
@@ -96,8 +123,14 @@ class PlotView(QtWidgets.QWidget):
         covariances: np.ndarray,
         colours: np.ndarray,
         weights: np.ndarray,
+        fade: bool = False,
     ) -> None:
-        """Draw components: means (K, d), covariances (K, d, d), colours (K, 3), weights (K,)."""
+        """Draw components: means (K, d), covariances (K, d, d), colours (K, 3), weights (K,).
+
+        With ``fade`` (variational fits) each component is drawn as strongly as its
+        expected weight (see :func:`fade_level`), and one below :data:`IN_USE_WEIGHT` as a
+        faint outline that the legend calls switched off.
+        """
         raise NotImplementedError
 
     def show_truth(

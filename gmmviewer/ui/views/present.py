@@ -45,6 +45,7 @@ def present(
     params: GMMParams | _Unchanged,
     dims: Sequence[int],
     colours: np.ndarray | None | _Unchanged = UNCHANGED,
+    fade: bool = False,
 ) -> None:
     """Draw a state's components and point colours into ``view``.
 
@@ -58,11 +59,13 @@ def present(
         One or two data columns.
     colours : ndarray of shape (n_points, 3), None or UNCHANGED
         Point colours from :func:`point_colours`; None draws the neutral grey.
+    fade : bool
+        Draw components as strongly as their expected weights (variational fits).
     """
     if isinstance(params, GMMParams):
         means, covariances = marginal(params, tuple(dims))
         view.show_components(
-            means, covariances, component_colours(params.n_components), params.weights
+            means, covariances, component_colours(params.n_components), params.weights, fade
         )
     if not isinstance(colours, _Unchanged):
         view.show_colours(colours)

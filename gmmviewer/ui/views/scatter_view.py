@@ -18,7 +18,7 @@ from gmmviewer.ui.views.geometry import (
     nearest_centre_grid,
     voronoi_edges,
 )
-from gmmviewer.ui.views.plot_view import PlotView
+from gmmviewer.ui.views.plot_view import OFF_ALPHA, PlotView, fade_level, legend_text
 from gmmviewer.ui.views.theme import qcolor
 
 
@@ -142,6 +142,7 @@ class ScatterView(PlotView):
         covariances: np.ndarray,
         colours: np.ndarray,
         weights: np.ndarray,
+        fade: bool = False,
     ) -> None:
         """Draw one ellipse pair and one handle per component.
 
@@ -151,13 +152,16 @@ class ScatterView(PlotView):
         covariances : ndarray of shape (K, 2, 2)
         colours : ndarray of shape (K, 3), uint8
         weights : ndarray of shape (K,)
+        fade : bool
+            Draw each component as strongly as its weight (variational fits).
         """
         k = len(means)
         self._sync_component_items(k)
         self._covariances = np.asarray(covariances)
-        # Pens and brushes depend on the colours, the theme and the size, which an M-step
-        # leaves alone: it only moves the ellipses and the handles.
-        style = (np.asarray(colours).tobytes(), self._theme, self._scale)
+        levels = tuple(fade_level(float(w), k) for w in weights) if fade else (1.0,) * k
+        # Pens and brushes depend on the colours, the theme, the size and the fade levels,
+        # which an EM M-step leaves alone: it only moves the ellipses and the handles.
+        style = (np.asarray(colours).tobytes(), self._theme, self._scale, levels)
         restyle = style != self._component_style
         self._component_style = style
         for index in range(k):
@@ -166,7 +170,7 @@ class ScatterView(PlotView):
                 outline = ellipse_points(means[index], covariances[index], n_std)
                 curve.setData(outline[:, 0], outline[:, 1])
                 if restyle:
-                    pen, halo = self._ellipse_pens(colour, n_std)
+                    pen, halo = self._ellipse_pens(colour, n_std, levels[index])
                     curve.setPen(pen)
                     curve.setShadowPen(halo)
             handle = self.handles[index]
@@ -174,17 +178,25 @@ class ScatterView(PlotView):
             with QtCore.QSignalBlocker(handle):
                 handle.setPos(float(means[index, 0]), float(means[index, 1]))
             if restyle:
-                self._style_handle(handle, colour)
+                self._style_handle(handle, colour, levels[index])
         self.show_legend(
             [
-                (self.ellipses[index][0], f"{index + 1}: weight {weights[index]:.3f}")
+                (self.ellipses[index][0], legend_text(index, float(weights[index]), fade))
                 for index in range(k)
             ],
             colours,
         )
 
-    def _style_handle(self, handle: MeanHandle, colour: QtGui.QColor) -> None:
-        handle.setPen(pg.mkPen(qcolor(self._theme.handle_outline), width=2 * self._scale))
+    def _style_handle(
+        self, handle: MeanHandle, colour: QtGui.QColor, level: float | None = 1.0
+    ) -> None:
+        outline = qcolor(self._theme.handle_outline)
+        if level is None:
+            # A switched-off component keeps a hollow handle: it can still be dragged.
+            colour = QtGui.QColor(colour)
+            colour.setAlphaF(0.0)
+            outline.setAlphaF(OFF_ALPHA + 0.2)
+        handle.setPen(pg.mkPen(outline, width=2 * self._scale))
         handle.setBrush(pg.mkBrush(colour))
         handle.setHoverBrush(pg.mkBrush(colour.lighter(130)))
         handle.setHoverPen(pg.mkPen(qcolor(self._theme.foreground), width=3 * self._scale))
@@ -218,15 +230,28 @@ class ScatterView(PlotView):
             self.ellipses.append(curves)
             self.handles.append(handle)
 
-    def _ellipse_pens(self, colour: QtGui.QColor, n_std: float) -> tuple[QtGui.QPen, QtGui.QPen]:
+    def _ellipse_pens(
+        self, colour: QtGui.QColor, n_std: float, level: float | None = 1.0
+    ) -> tuple[QtGui.QPen, QtGui.QPen]:
         """The pen of an ellipse and its halo, drawn under it.
 
         The halo is the theme's dark edge, one pixel (times the scale) wider on each side
         and dashed in step with a dashed ellipse: it keeps every ellipse visible over
-        points of its own colour, however densely they cover the plot.
+        points of its own colour, however densely they cover the plot. ``level`` is the
+        component's :func:`fade_level`: None for a switched-off component, a faint
+        dotted outline with no halo.
         """
         edge = qcolor(self._theme.ellipse_edge)
         margin = 2 * self.HALO_PIXELS * self._scale
+        if level is None:
+            faint = QtGui.QColor(colour)
+            faint.setAlphaF(OFF_ALPHA)
+            pen = pg.mkPen(faint, width=1.2 * self._scale, style=QtCore.Qt.PenStyle.DotLine)
+            return pen, pg.mkPen(None)
+        if level < 1.0:
+            colour = QtGui.QColor(colour)
+            colour.setAlphaF(level)
+            edge.setAlphaF(edge.alphaF() * level)
         if n_std == 1.0:
             width = 2.5 * self._scale
             return pg.mkPen(colour, width=width), pg.mkPen(edge, width=width + margin)

@@ -79,8 +79,12 @@ class StatusView:
         change_text = ""
         if math.isfinite(change):
             change_text = "  (no change)" if change == 0 else f"  (change {change:+.4g})"
-        self.labels["nll"].setText(f"NLL {-state.log_likelihood:,.4f}{change_text}")
-        if session.converged:
+        variational = state.variational is not None
+        objective = "\u2212ELBO" if variational else "NLL"
+        self.labels["nll"].setText(f"{objective} {-state.log_likelihood:,.4f}{change_text}")
+        if session.converged and variational:
+            converged = f"converged: bound change < tol {session.tol:g} (lower tol to go on)"
+        elif session.converged:
             # "Converged" above the truth line confuses a class: say what it means.
             converged = (
                 f"converged: mean log-lik. change < tol {session.tol:g} (lower tol to go on)"

@@ -12,11 +12,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from gmmviewer.ui.views.plot_view import style_axes
+from gmmviewer.ui.views.plot_view import IN_USE_WEIGHT, style_axes
 from gmmviewer.ui.views.theme import Theme, qcolor
-
-#: A component with less expected weight than this is "switched off" (drawn faint).
-IN_USE_WEIGHT = 0.01
 
 
 def components_in_use(weights: np.ndarray) -> int:
@@ -91,7 +88,11 @@ class WeightsView(QtWidgets.QWidget):
                 )
         # Bars of switched-off components keep a visible stub, so their outline shows.
         heights = np.maximum(self._weights, 0.02)
-        self.bars.setOpts(x=xs, height=heights, width=0.7, brushes=brushes, pens=pens)
+        if n:
+            self.bars.setOpts(x=xs, height=heights, width=0.7, brushes=brushes, pens=pens)
+        else:
+            # pyqtgraph 0.13 fails on an empty list of pens: no bars, one empty pen.
+            self.bars.setOpts(x=xs, height=heights, pens=None, pen=None, brushes=None)
         self.plot_item.setXRange(0.4, max(n, 1) + 0.6, padding=0.0)
         self.plot_item.getAxis("bottom").setTicks([[(int(x), str(int(x))) for x in xs]])
         used = components_in_use(self._weights)

@@ -23,6 +23,7 @@ from gmmviewer.ui.views.nll_view import NllView
 from gmmviewer.ui.views.scatter_view import ScatterView
 from gmmviewer.ui.views.status_view import StatusView
 from gmmviewer.ui.views.theme import Theme, apply_to_application, scale_application_font
+from gmmviewer.ui.views.weights_view import WeightsView
 from gmmviewer.ui.window.actions import CommittedBoxKeys, build_menus, create_actions
 from gmmviewer.ui.window.context_menu import build_context_menu
 from gmmviewer.ui.window.controller import Controller
@@ -81,6 +82,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.scatter = ScatterView()
         self.histogram = HistogramView()
         self.nll_view = NllView()
+        # Beside the NLL view, shown for variational fits only.
+        self.weights_view = WeightsView()
+        self.weights_view.setVisible(False)
         self.column_chooser = ColumnChooser()
         self.controls = ControlPanel(self.actions_by_name)
         self.inspector = PointInspector()
@@ -96,6 +100,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 scatter=self.scatter,
                 histogram=self.histogram,
                 nll=self.nll_view,
+                weights=self.weights_view,
                 controls=self.controls,
                 status=self.status_view,
                 actions=self.actions_by_name,
@@ -231,7 +236,14 @@ class MainWindow(QtWidgets.QMainWindow):
         plots = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         plots.setObjectName("plot_splitter")
         plots.addWidget(plot_area)
-        plots.addWidget(self.nll_view)
+        curves = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        curves.setObjectName("curves_splitter")
+        curves.addWidget(self.nll_view)
+        curves.addWidget(self.weights_view)
+        curves.setStretchFactor(0, 3)
+        curves.setStretchFactor(1, 1)
+        curves.setCollapsible(0, False)
+        plots.addWidget(curves)
         plots.setStretchFactor(0, 3)
         plots.setStretchFactor(1, 1)
         plots.setSizes([560, 210])
@@ -368,7 +380,13 @@ class MainWindow(QtWidgets.QMainWindow):
             # Menus, tool tips and dialogs are windows of their own: they grow with the
             # application's font; the window takes it at once.
             self.setFont(scale_application_font(app, scale))
-        for view in (self.scatter, self.histogram, self.nll_view, self.inspector):
+        for view in (
+            self.scatter,
+            self.histogram,
+            self.nll_view,
+            self.weights_view,
+            self.inspector,
+        ):
             view.apply_style(theme, scale)
         self.controls.apply_scale(scale)
         tick_font = self.nll_view.plot_item.getAxis("left").style.get("tickFont")

@@ -19,6 +19,7 @@ from gmmviewer.core.em.estep import weighted_log_prob
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.ui.panels.controls import ControlPanel, ModelSettings
+from gmmviewer.ui.views.colours import component_colours
 from gmmviewer.ui.views.geometry import (
     contour_levels,
     data_extent,
@@ -32,6 +33,7 @@ from gmmviewer.ui.views.plot_view import PlotView
 from gmmviewer.ui.views.present import UNCHANGED, point_colours, present
 from gmmviewer.ui.views.scatter_view import ScatterView
 from gmmviewer.ui.views.status_view import StatusView
+from gmmviewer.ui.views.weights_view import WeightsView
 from gmmviewer.ui.window.view_state import ViewState
 
 
@@ -47,6 +49,7 @@ class Views:
     scatter: ScatterView
     histogram: HistogramView
     nll: NllView
+    weights: WeightsView
     controls: ControlPanel
     status: StatusView
     actions: dict[str, QtGui.QAction]
@@ -120,15 +123,25 @@ class SessionDrawer:
             colours = colours_for(resp_source)
             if colours is None:
                 colours = point_colours(session.responsibilities, session.n_samples)
+        variational = session.state.variational
         present(
             self.plot,
             params if params is not self._shown_params else UNCHANGED,
             self.view_state.dims,
             colours,
+            fade=variational is not None,
         )
         self._shown_params = params
         self.show_density(session)
+        self.views.nll.set_objective(variational is not None)
         self.views.nll.show_curve(self._nll_curve(session))
+        self.views.weights.setVisible(variational is not None)
+        if variational is not None:
+            self.views.weights.show_weights(params.weights, component_colours(params.n_components))
+        self.views.controls.method.show_choice(
+            session.prior_choice,
+            None if variational is None else variational.priors.weight_concentration_prior,
+        )
         self.views.controls.show_settings(
             ModelSettings(
                 n_components=params.n_components,
@@ -159,7 +172,8 @@ class SessionDrawer:
             history_indices=trace.indices,
             current=session.position - start,
             converged_at=int(converged[0]) if len(converged) else None,
-            reference_nll=self.truth_nll,
+            # The true parameters' NLL is no reference for a bound of another model.
+            reference_nll=None if session.method == "vb" else self.truth_nll,
         )
 
     def show_density(self, session: EMSession, force: bool = False) -> None:

@@ -32,6 +32,7 @@ from gmmviewer.ui.panels.compare_panel import ComparePanel
 from gmmviewer.ui.panels.inspector import PointInspector
 from gmmviewer.ui.views.colours import NEUTRAL_GREY, component_colours
 from gmmviewer.ui.views.nll_view import NllView
+from gmmviewer.ui.views.weights_view import components_in_use
 from gmmviewer.ui.window.background import BackgroundJob
 from gmmviewer.ui.window.controller import Controller
 from gmmviewer.ui.window.reporter import Reporter
@@ -219,6 +220,10 @@ class TeachingTools(QtCore.QObject):
 
     def _refresh_comparison(self) -> None:
         session = self.session
+        weights = session.params.weights
+        self.compare.show_components_in_use(
+            components_in_use(weights), len(weights), session.method == "vb"
+        )
         dataset = session.dataset
         truth = dataset.truth
         if truth is None or truth.n_features != session.n_features:
