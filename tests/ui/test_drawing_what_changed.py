@@ -234,3 +234,18 @@ def test_the_compare_tab_works_only_while_shown(qtbot, window, monkeypatch):
     window.controls.tabs.setCurrentWidget(window.compare)
     assert compared.count == 4 and agreement.count == 3
     shown_agreement()
+
+
+def test_a_new_size_and_theme_reach_every_legend_entry(window):
+    """Entries whose text an M-step leaves alone must take a new style too."""
+    window.controller.step()
+    window.actions_by_name["bigger"].trigger()
+    window.actions_by_name["dark_theme"].trigger()
+    window.controller.step()
+    size = f"{10 * window.view_state.scale:.0f}pt"
+    colour = window.scatter.theme.foreground.lower()
+    for _, label in window.scatter.legend.items:
+        html = label.item.toHtml().lower()
+        assert label.text and label.text.split(":")[0] in html
+        assert size in html
+        assert colour in html

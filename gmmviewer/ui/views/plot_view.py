@@ -220,6 +220,11 @@ class PlotView(QtWidgets.QWidget):
         self.legend.setPen(pg.mkPen(qcolor(theme.axis)))
         self.legend.setLabelTextColor(qcolor(theme.foreground))
         self.legend.setLabelTextSize(f"{10 * scale:.0f}pt")
+        # A LabelItem renders its new colour and size only when its text is set: without
+        # this, entries whose text the next M-step leaves alone would stay blank.
+        for _, label in self.legend.items:
+            label.setText(label.text)
+        self.legend.updateSize()
 
     # ------------------------------------------------------------- coordinates
     def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
