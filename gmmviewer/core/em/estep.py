@@ -232,6 +232,14 @@ def _e_step_pass(
             bounds = (stats.centres.min(axis=0), stats.centres.max(axis=0))
             bounds = _union(bounds, data_bounds(X))
         expansion = DiagonalExpansion.of(params, terms.exact_constant, bounds, dtype)
+        if expansion is None and dtype != np.float64:
+            # float32 allows the expansion only for well-scaled data; where float64 allows
+            # it, the float64 expansion is both faster than the float32 deviation path and
+            # more exact, so the pass computes in float64 (and still stores float32).
+            expansion = DiagonalExpansion.of(params, terms.exact_constant, bounds, np.float64)
+            if expansion is not None:
+                dtype = np.dtype(np.float64)
+                terms = ComponentTerms.of(params, dtype)
     clipped = np.empty(0, dtype=np.intp)
     centres = None
     if stats is not None:
