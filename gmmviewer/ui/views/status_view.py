@@ -99,7 +99,8 @@ class StatusView:
             "the last two E-steps (scikit-learn's rule). It is not the global optimum: a "
             "smaller tol lets Run and Step continue."
         )
-        self.labels["size"].setText(f"N = {session.n_samples:,}  K = {session.n_components}")
+        fast = "  float32" if session.dtype == "float32" else ""
+        self.labels["size"].setText(f"N = {session.n_samples:,}  K = {session.n_components}{fast}")
         self._message = (state.status or state.description, bool(state.status), state.status)
         self._show_message()
 

@@ -542,6 +542,36 @@ class Controller(QtCore.QObject):
         else:
             self._method_drag = None
 
+    def set_fast_arithmetic(self, fast: bool) -> None:
+        """EM > Fast arithmetic: the current run again, in a new float32 (or float64) session.
+
+        The arithmetic type belongs to a session (its saved numbers were computed in it),
+        so switching starts a new session from the current run's start, after asking
+        about unsaved work like any other replacement.
+        """
+        session = self.session
+        dtype = "float32" if fast else "float64"
+        if session is None or session.dtype == dtype:
+            return
+        self.pause()
+        if self.runner.busy or not self.may_replace_session():
+            self.refresh()  # the check mark shows the session's type again
+            return
+        first = session.history[session.run_bounds()[0]]
+        model = first.variational
+        start = model.origin if model is not None and model.origin is not None else first.params
+        settings = session.fit_settings()
+        settings["dtype"] = dtype
+        try:
+            replacement = EMSession(
+                session.dataset, params=start, variational=session.prior_choice, **settings
+            )
+        except GMMViewerError as error:
+            self.reporter.error(str(error))
+            self.refresh()
+            return
+        self.show_session(replacement)
+
     def set_params(self, params: Any, description: str) -> bool:
         """Start again from explicit parameters (model selection, restarts)."""
         session = self.session

@@ -175,6 +175,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.actions_by_name[name].toggled.connect(self._on_toggle)
         self.actions_by_name["full_screen"].toggled.connect(self._set_full_screen)
         self.actions_by_name["dark_theme"].toggled.connect(self._set_dark_theme)
+        # triggered, not toggled: only a person's click asks for a new session.
+        self.actions_by_name["fast_float32"].triggered.connect(controller.set_fast_arithmetic)
         controller.session_replaced.connect(self._on_session_replaced)
         controller.modified_changed.connect(self._update_title)
         self.view_state.changed.connect(self._on_view_state_changed)

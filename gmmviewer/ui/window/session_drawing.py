@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6 import QtGui
+from PySide6 import QtCore, QtGui
 
 from gmmviewer.core.em.estep import weighted_log_prob
 from gmmviewer.core.errors import GMMViewerError
@@ -208,6 +208,10 @@ class SessionDrawer:
     def _update_actions(self, session: EMSession, running: bool, busy: bool) -> None:
         actions = self.views.actions
         idle = not running and not busy
+        fast = actions["fast_float32"]
+        with QtCore.QSignalBlocker(fast):
+            fast.setChecked(session.dtype == "float32")
+        fast.setEnabled(idle)
         actions["e_step"].setEnabled(idle and session.next_step == "E")
         actions["m_step"].setEnabled(idle and session.next_step == "M")
         actions["step"].setEnabled(idle)
