@@ -133,6 +133,40 @@ def any_data_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
     window.close()
 
 
+def variational_shots(app: QtWidgets.QApplication, settings_path: str) -> None:
+    """The lecture demo with K = 8 under a Dirichlet process, in both themes, and a GIF."""
+    from gmmviewer.core.session.variational_state import PriorChoice
+    from gmmviewer.ui.export.animation import AnimationSettings
+
+    window = new_window(settings_path)
+    window.resize(1280, 720)
+    window.controls.k_spin.setValue(8)
+    settle(app, window)
+    window.controller.set_method(PriorChoice())
+    settle(app, window)
+    session = window.controller.session
+    start = session.position
+    while not session.done:
+        window.controller.step()
+        settle(app, window)
+    window.grab().save(str(HERE / "variational.png"))
+    window.actions_by_name["dark_theme"].setChecked(True)
+    settle(app, window)
+    window.grab().save(str(HERE / "variational_dark.png"))
+    window.actions_by_name["dark_theme"].setChecked(False)
+    # The first 25 iterations, where the surplus components switch off (the GIF stays small).
+    recorder = window.files.export_animation(
+        AnimationSettings(
+            str(HERE / "variational.gif"), "", fps=6, width=520, height=390, hold_last=3.0
+        ),
+        entry_range=(start, min(start + 50, len(session.history) - 1)),
+    )
+    while recorder is not None and recorder.running:
+        app.processEvents()
+    app.processEvents()
+    window.close()
+
+
 def main() -> int:
     app = create_application(sys.argv[:1])
     with tempfile.TemporaryDirectory() as folder:
@@ -140,6 +174,7 @@ def main() -> int:
         main_window_shot(app, settings_path)
         lesson_shots(app, settings_path)
         any_data_shots(app, settings_path)
+        variational_shots(app, settings_path)
     print(f"wrote the screenshots to {HERE}")
     return 0
 

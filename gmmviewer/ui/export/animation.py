@@ -96,7 +96,7 @@ def frame_title(state: SessionState, index: int) -> str:
     )
     return (
         f"frame {index + 1} · iteration {state.iteration} · {step} · "
-        f"NLL {-state.log_likelihood:,.2f}"
+        f"{'NLL' if state.variational is None else '-ELBO'} {-state.log_likelihood:,.2f}"
     )
 
 
