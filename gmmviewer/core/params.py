@@ -23,8 +23,9 @@ from gmmviewer.core.errors import ParameterError
 WEIGHT_SUM_TOLERANCE = 1e-6
 
 
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array = np.array(array, dtype=float, copy=True)
+def frozen_copy(value: np.ndarray | float) -> np.ndarray:
+    """A read-only float copy of ``value``: parameter objects share arrays between threads."""
+    array = np.array(value, dtype=float, copy=True)
     array.setflags(write=False)
     return array
 
@@ -59,11 +60,11 @@ class GMMParams:
 
     def __post_init__(self) -> None:
         check_covariance_type(self.covariance_type)
-        weights = _frozen(np.atleast_1d(self.weights))
-        means = _frozen(self.means)
+        weights = frozen_copy(np.atleast_1d(self.weights))
+        means = frozen_copy(self.means)
         if means.ndim == 1:
-            means = _frozen(means.reshape(-1, 1))
-        covariances = _frozen(self.covariances)
+            means = frozen_copy(means.reshape(-1, 1))
+        covariances = frozen_copy(self.covariances)
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "means", means)
         object.__setattr__(self, "covariances", covariances)

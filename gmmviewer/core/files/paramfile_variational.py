@@ -23,6 +23,7 @@ import numpy as np
 
 from gmmviewer.core.em.gaussian import COVARIANCE_TYPES
 from gmmviewer.core.errors import ParameterError, ParameterFileError
+from gmmviewer.core.params import frozen_copy
 
 if TYPE_CHECKING:
     from gmmviewer.core.vb.priors import VariationalPriors
@@ -88,14 +89,8 @@ class VariationalRecord:
         if (self.offset is None or self.scale is None) == normalised:
             raise ParameterError('offset and scale are given exactly when units is "z-scores"')
         if normalised:
-            object.__setattr__(self, "offset", _frozen(self.offset))
-            object.__setattr__(self, "scale", _frozen(self.scale))
-
-
-def _frozen(value: Any) -> np.ndarray:
-    array = np.array(value, dtype=float, copy=True)
-    array.setflags(write=False)
-    return array
+            object.__setattr__(self, "offset", frozen_copy(self.offset))
+            object.__setattr__(self, "scale", frozen_copy(self.scale))
 
 
 # ====================================================================== writing

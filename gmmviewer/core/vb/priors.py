@@ -18,14 +18,9 @@ from gmmviewer.core.em.initialization import check_n_components
 from gmmviewer.core.em.objective import DEFAULT_REG_COVAR, check_reg_covar
 from gmmviewer.core.em.passes import chunks
 from gmmviewer.core.errors import DataError, ParameterError
+from gmmviewer.core.params import frozen_copy
 
 WEIGHT_CONCENTRATION_PRIOR_TYPES: tuple[str, ...] = ("dirichlet_process", "dirichlet_distribution")
-
-
-def _frozen(value: np.ndarray | float) -> np.ndarray:
-    array = np.array(value, dtype=float, copy=True)
-    array.setflags(write=False)
-    return array
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,8 +66,8 @@ class VariationalPriors:
     reg_covar: float = DEFAULT_REG_COVAR
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "mean_prior", _frozen(self.mean_prior))
-        object.__setattr__(self, "covariance_prior", _frozen(self.covariance_prior))
+        object.__setattr__(self, "mean_prior", frozen_copy(self.mean_prior))
+        object.__setattr__(self, "covariance_prior", frozen_copy(self.covariance_prior))
 
     @property
     def n_features(self) -> int:

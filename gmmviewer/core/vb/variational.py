@@ -20,14 +20,8 @@ from gmmviewer.core.em.gaussian import (
     precision_cholesky,
 )
 from gmmviewer.core.errors import ParameterError
-from gmmviewer.core.params import GMMParams
+from gmmviewer.core.params import GMMParams, frozen_copy
 from gmmviewer.core.vb.special import digamma
-
-
-def _frozen(value: np.ndarray | float) -> np.ndarray:
-    array = np.array(value, dtype=float, copy=True)
-    array.setflags(write=False)
-    return array
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,14 +77,14 @@ class VariationalParams:
         if isinstance(concentration, tuple):
             if len(concentration) != 2:
                 raise ParameterError("a Dirichlet process needs a pair (a, b) of Beta parameters")
-            concentration = (_frozen(concentration[0]), _frozen(concentration[1]))
+            concentration = (frozen_copy(concentration[0]), frozen_copy(concentration[1]))
             arrays = list(concentration)
         else:
-            concentration = _frozen(concentration)
+            concentration = frozen_copy(concentration)
             arrays = [concentration]
         object.__setattr__(self, "weight_concentration", concentration)
         for name in ("mean_precision", "means", "degrees_of_freedom", "covariances"):
-            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            object.__setattr__(self, name, frozen_copy(getattr(self, name)))
         self._check(arrays)
         factors = precision_cholesky(self.covariances, self.covariance_type)
         factors.setflags(write=False)
