@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.ui.views.plot_view import IN_USE_WEIGHT, style_axes
 from gmmviewer.ui.views.theme import Theme, qcolor
@@ -70,6 +70,9 @@ class WeightsView(QtWidgets.QWidget):
         self._theme, self._scale = theme, scale
         self.plot_widget.setBackground(qcolor(theme.plot_background))
         style_axes(self.plot_item, theme, scale)
+        font = QtGui.QFont()
+        font.setPointSizeF(9.0 * scale)
+        self.summary.setFont(font)
         self._draw()
 
     def _draw(self) -> None:
