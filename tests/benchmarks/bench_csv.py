@@ -32,19 +32,21 @@ Run from the repository root::
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import scipy
+from bench_common import (
+    ClockTimings,
+    measuring,
+    parse_repeats_args,
+    print_machine_header,
+    print_table_header,
+    repeats_parser,
+    versions,
+)
 
 from gmmviewer.core.data.synthetic import make_random_mixture
 from gmmviewer.core.files.csv_reader import load_csv
@@ -58,37 +60,18 @@ TARGET_RATIO = 1.0
 
 
 @dataclass
-class Timings:
-    """Wall and CPU seconds of every repeat of one measurement."""
-
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-
-    def add(self, wall: float, cpu: float) -> None:
-        self.wall.append(wall)
-        self.cpu.append(cpu)
-
-    @staticmethod
-    def cell(seconds: list[float]) -> str:
-        """``median (min)``."""
-        return f"{statistics.median(seconds):.3f} ({min(seconds):.3f})"
-
-
-@dataclass
 class CaseResult:
     """All timings of one (N, D) case."""
 
     n_rows: int
     n_columns: int
     file_bytes: int
-    load_csv: Timings = field(default_factory=Timings)
-    loadtxt: Timings = field(default_factory=Timings)
+    load_csv: ClockTimings = field(default_factory=ClockTimings)
+    loadtxt: ClockTimings = field(default_factory=ClockTimings)
 
     def ratio(self, kind: str) -> float:
         """load_csv's median over loadtxt's, of ``kind`` ('wall' or 'cpu')."""
-        mine = statistics.median(getattr(self.load_csv, kind))
-        theirs = statistics.median(getattr(self.loadtxt, kind))
-        return mine / theirs
+        return getattr(self.load_csv, kind).median / getattr(self.loadtxt, kind).median
 
 
 def write_clean_csv(path: Path, n_rows: int, n_columns: int) -> None:
@@ -100,13 +83,6 @@ def write_clean_csv(path: Path, n_rows: int, n_columns: int) -> None:
         for start in range(0, n_rows, 100_000):  # bounded memory for the text
             rows = X[start : start + 100_000].tolist()
             stream.write("\n".join(",".join(map(repr, row)) for row in rows) + "\n")
-
-
-def timed(action: Callable[[], object]) -> tuple[float, float]:
-    """Wall-clock and process CPU seconds of one call."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    action()
-    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def run_case(directory: Path, n_rows: int, n_columns: int, repeats: int) -> CaseResult:
@@ -126,34 +102,17 @@ def run_case(directory: Path, n_rows: int, n_columns: int, repeats: int) -> Case
     for repeat in range(repeats):
         order = [(result.load_csv, with_gmmviewer), (result.loadtxt, with_numpy)]
         for timings, action in order if repeat % 2 == 0 else order[::-1]:
-            timings.add(*timed(action))
+            timings.measure(action)
     path.unlink()
     return result
 
 
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo, or what platform knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def print_machine(repeats: int, quick: bool) -> None:
-    print(f"CPU: {cpu_model()}; os.cpu_count() = {os.cpu_count()}", end="")
-    if hasattr(os, "sched_getaffinity"):
-        print(f", usable: {len(os.sched_getaffinity(0))}", end="")
-    print()
-    print(f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}")
-    if hasattr(os, "getloadavg"):
-        print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     mode = "quick (N / 10)" if quick else "full"
-    print(f"run: {mode}, {repeats} interleaved repeats, comma-separated with a header, seed {SEED}")
-    print()
+    print_machine_header(
+        [versions("numpy", "scipy")],
+        [f"run: {mode}, {repeats} interleaved repeats, comma-separated with a header, seed {SEED}"],
+    )
 
 
 def print_table(results: list[CaseResult]) -> None:
@@ -161,15 +120,15 @@ def print_table(results: list[CaseResult]) -> None:
         f"{'N':>9} {'D':>3} {'MiB':>6}  {'load_csv wall s':>15}  {'loadtxt wall s':>15}  "
         f"{'ratio':>6}  {'load_csv CPU s':>15}  {'loadtxt CPU s':>15}  {'ratio':>6}"
     )
-    print("seconds: median (min) over the repeats; ratio: load_csv / loadtxt, of the medians")
-    print(header)
-    print("-" * len(header))
+    print_table_header(
+        "seconds: median (min) over the repeats; ratio: load_csv / loadtxt, of the medians", header
+    )
     for r in results:
         print(
             f"{r.n_rows:>9.0e} {r.n_columns:>3} {r.file_bytes / 2**20:>6.1f}  "
-            f"{Timings.cell(r.load_csv.wall):>15}  {Timings.cell(r.loadtxt.wall):>15}  "
+            f"{r.load_csv.wall.cell('.3f'):>15}  {r.loadtxt.wall.cell('.3f'):>15}  "
             f"{r.ratio('wall'):>5.2f}x  "
-            f"{Timings.cell(r.load_csv.cpu):>15}  {Timings.cell(r.loadtxt.cpu):>15}  "
+            f"{r.load_csv.cpu.cell('.3f'):>15}  {r.loadtxt.cpu.cell('.3f'):>15}  "
             f"{r.ratio('cpu'):>5.2f}x"
         )
     print()
@@ -186,24 +145,15 @@ def print_target(results: list[CaseResult], quick: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats (default 5)")
-    parser.add_argument("--quick", action="store_true", help="smoke run with N divided by 10")
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
+    args = parse_repeats_args(repeats_parser(__doc__), argv)
 
     print_machine(args.repeats, args.quick)
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_csv_") as directory:
         for n_rows, n_columns in CASES:
             n = n_rows // 10 if args.quick else n_rows
-            start = time.perf_counter()
-            results.append(run_case(Path(directory), n, n_columns, args.repeats))
-            print(
-                f"  measured N={n:.0e}, D={n_columns} in {time.perf_counter() - start:.0f} s",
-                file=sys.stderr,
-            )
+            with measuring(f"N={n:.0e}, D={n_columns}"):
+                results.append(run_case(Path(directory), n, n_columns, args.repeats))
     print_table(results)
     print_target(results, args.quick)
     return 0

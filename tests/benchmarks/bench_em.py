@@ -48,25 +48,28 @@ Run from the repository root::
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import statistics
 import sys
-import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy
-import sklearn
+from bench_common import (
+    Timings,
+    measuring,
+    parse_repeats_args,
+    print_machine_header,
+    print_table_header,
+    repeats_parser,
+    sklearn_iteration,
+    sklearn_model,
+    starting_params,
+    thread_pools,
+    versions,
+)
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import GaussianMixture
 
 from gmmviewer.core.data.synthetic import make_random_mixture
 from gmmviewer.core.em.estep import e_step, e_step_streaming
-from gmmviewer.core.em.fit import fit
 from gmmviewer.core.em.mstep import m_step
 from gmmviewer.core.em.objective import DEFAULT_REG_COVAR
 from gmmviewer.core.params import GMMParams
@@ -77,9 +80,6 @@ CASES: tuple[tuple[int, int], ...] = ((100_000, 3), (1_000_000, 5), (1_000_000, 
 N_FEATURES = 2
 SEPARATION = 3.0
 SEED = 20240601
-#: Points and iterations of the small fit that gives the starting parameters.
-WARM_UP_POINTS = 20_000
-WARM_UP_ITERATIONS = 5
 #: The target: gmmviewer at least this many times faster at (N, K) = TARGET_CASE.
 TARGET_SPEED_UP = 3.0
 TARGET_CASE = (1_000_000, 5)
@@ -87,31 +87,6 @@ TARGET_CASE = (1_000_000, 5)
 TARGET_SESSION_RATIO = 1.2
 #: Untimed iterations of the session before its steps are timed.
 SESSION_WARM_UP_ITERATIONS = 3
-
-
-@dataclass
-class Timings:
-    """Seconds of every repeat of one measurement."""
-
-    seconds: list[float] = field(default_factory=list)
-
-    def add(self, seconds: float | None) -> None:
-        if seconds is not None:
-            self.seconds.append(seconds)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.seconds) if self.seconds else float("nan")
-
-    @property
-    def minimum(self) -> float:
-        return min(self.seconds) if self.seconds else float("nan")
-
-    def cell(self) -> str:
-        """``median (min)``, or a dash when nothing was measured."""
-        if not self.seconds:
-            return "-"
-        return f"{self.median:.4f} ({self.minimum:.4f})"
 
 
 @dataclass
@@ -138,54 +113,11 @@ def session_ratio(result: CaseResult) -> float:
     return result.gmm_session.median / result.gmm_fit.median
 
 
-def timed(action: Callable[[], object]) -> float:
-    """Wall-clock seconds of one call."""
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
-
-
-def starting_params(X: np.ndarray, n_components: int) -> GMMParams:
-    """Mid-fit parameters: a few EM iterations from k-means on the first points."""
-    return fit(
-        X[:WARM_UP_POINTS], n_components, init="kmeans", max_iter=WARM_UP_ITERATIONS, seed=0
-    ).params
-
-
-def sklearn_model(params: GMMParams) -> GaussianMixture:
-    """A warm-starting one-iteration GaussianMixture that starts at ``params``."""
-    factors = params.precisions_cholesky
-    precisions = np.matmul(factors, factors.transpose(0, 2, 1))
-    return GaussianMixture(
-        n_components=params.n_components,
-        covariance_type="full",
-        reg_covar=DEFAULT_REG_COVAR,
-        warm_start=True,
-        max_iter=1,
-        tol=0.0,
-        weights_init=params.weights,
-        means_init=params.means,
-        precisions_init=precisions,
-    )
-
-
 def gmmviewer_iteration(X: np.ndarray, params: GMMParams, data_variance: float) -> GMMParams:
     """One iteration of :func:`gmmviewer.core.em.fit.fit`'s loop."""
     _, stats = e_step_streaming(X, params)
     assert stats is not None
     return m_step(stats, DEFAULT_REG_COVAR, params, data_variance).params
-
-
-def sklearn_iteration(model: GaussianMixture, X: np.ndarray) -> Callable[[], object] | None:
-    """One iteration of ``BaseMixture.fit_predict``'s loop, or None if the API moved."""
-    if not (hasattr(model, "_e_step") and hasattr(model, "_m_step")):
-        return None
-
-    def iterate() -> None:
-        _, log_resp = model._e_step(X)
-        model._m_step(X, log_resp)
-
-    return iterate
 
 
 def run_case(n_samples: int, n_components: int, repeats: int) -> CaseResult:
@@ -210,11 +142,11 @@ def run_case(n_samples: int, n_components: int, repeats: int) -> CaseResult:
     for _ in range(SESSION_WARM_UP_ITERATIONS):
         session.step()
     for _ in range(repeats):
-        result.gmm_fit.add(timed(lambda: gmmviewer_iteration(X, params, data_variance)))
-        result.sk_fit_call.add(timed(lambda: model.fit(X)))
-        result.gmm_session.add(timed(session.step))
+        result.gmm_fit.measure(lambda: gmmviewer_iteration(X, params, data_variance))
+        result.sk_fit_call.measure(lambda: model.fit(X))
+        result.gmm_session.measure(session.step)
         if sklearn_loop is not None:
-            result.sk_iteration.add(timed(sklearn_loop))
+            result.sk_iteration.measure(sklearn_loop)
     return result
 
 
@@ -274,8 +206,8 @@ def run_variational_case(n_samples: int, n_components: int, repeats: int) -> Var
 
     gmmviewer_iteration()  # warm-up
     for _ in range(repeats):
-        result.gmm.add(timed(gmmviewer_iteration))
-        result.sk.add(timed(sklearn_iteration))
+        result.gmm.measure(gmmviewer_iteration)
+        result.sk.measure(sklearn_iteration)
     return result
 
 
@@ -294,45 +226,15 @@ def print_variational(result: VariationalResult) -> None:
     )
 
 
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo, or what platform knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def blas_threads() -> str:
-    """BLAS libraries and their thread counts, as threadpoolctl reports them."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "unknown"
-    pools = {f"{pool['internal_api']} {pool['num_threads']}" for pool in threadpool_info()}
-    return ", ".join(sorted(pools)) or "none"
-
-
 def print_machine(repeats: int, quick: bool) -> None:
-    print(f"CPU: {cpu_model()}; os.cpu_count() = {os.cpu_count()}", end="")
-    if hasattr(os, "sched_getaffinity"):
-        print(f", usable: {len(os.sched_getaffinity(0))}", end="")
-    print()
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"scikit-learn {sklearn.__version__}; BLAS threads: {blas_threads()}"
-    )
-    if hasattr(os, "getloadavg"):
-        print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     mode = "quick (N / 10)" if quick else "full"
-    print(
-        f"run: {mode}, {repeats} interleaved repeats, D = {N_FEATURES}, "
-        f"separation {SEPARATION:g}, seed {SEED}"
+    print_machine_header(
+        [f"{versions('numpy', 'scipy', 'sklearn')}; BLAS threads: {thread_pools()}"],
+        [
+            f"run: {mode}, {repeats} interleaved repeats, D = {N_FEATURES}, "
+            f"separation {SEPARATION:g}, seed {SEED}"
+        ],
     )
-    print()
 
 
 def print_table(results: list[CaseResult]) -> None:
@@ -341,9 +243,7 @@ def print_table(results: list[CaseResult]) -> None:
         f"{'session/fit':>11}  {'sklearn E+M s/iter':>19}  {'sklearn fit() s/call':>20}  "
         f"{'speed-up':>8}"
     )
-    print("seconds: median (min) over the repeats")
-    print(header)
-    print("-" * len(header))
+    print_table_header("seconds: median (min) over the repeats", header)
     for r in results:
         print(
             f"{r.n_samples:>9.0e} {r.n_components:>3}  {r.gmm_fit.cell():>21}  "
@@ -410,27 +310,19 @@ def print_target(results: list[CaseResult], quick: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats (default 5)")
-    parser.add_argument("--quick", action="store_true", help="smoke run with N divided by 10")
+    parser = repeats_parser(__doc__)
     parser.add_argument(
         "--target-only", action="store_true", help=f"measure only (N, K) = {TARGET_CASE}"
     )
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
+    args = parse_repeats_args(parser, argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
 
     print_machine(args.repeats, args.quick)
     results = []
     for n_samples, n_components in (TARGET_CASE,) if args.target_only else CASES:
         n = n_samples // 10 if args.quick else n_samples
-        start = time.perf_counter()
-        results.append(run_case(n, n_components, args.repeats))
-        print(
-            f"  measured N={n:.0e}, K={n_components} in {time.perf_counter() - start:.0f} s",
-            file=sys.stderr,
-        )
+        with measuring(f"N={n:.0e}, K={n_components}"):
+            results.append(run_case(n, n_components, args.repeats))
     print_table(results)
     print_target(results, args.quick)
     if not args.target_only:

@@ -91,8 +91,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -101,15 +99,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy
-import sklearn
+from bench_common import (
+    ClockTimings,
+    load_average,
+    measuring,
+    print_machine_header,
+    print_table_header,
+    sklearn_iteration,
+    sklearn_model,
+    starting_params,
+    versions,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from gmmviewer.core.data.synthetic import make_random_mixture
 from gmmviewer.core.em.estep import e_step_streaming
-from gmmviewer.core.em.fit import fit
 from gmmviewer.core.em.mstep import m_step
 from gmmviewer.core.em.objective import DEFAULT_REG_COVAR
 from gmmviewer.core.em.passes import data_bounds, feature_variance, pass_data
@@ -123,9 +129,6 @@ GRID_D: tuple[int, ...] = (2, 3, 10)
 GRID_TYPES: tuple[str, ...] = ("full", "diag")
 SEPARATION = 3.0
 SEED = 20240613
-#: Points and iterations of the small fit that gives the starting parameters.
-WARM_UP_POINTS = 20_000
-WARM_UP_ITERATIONS = 5
 DEFAULT_REPEATS = 3
 QUICK_REPEATS = 2
 #: N from which one repeat is the default.
@@ -152,39 +155,6 @@ TARGET_FLOOR_CASE = (1_000_000, 5, 2)  # (N, K, D)
 TARGET_SLOWEST_N = 100_000
 
 
-@dataclass
-class Timings:
-    """Wall and CPU seconds of every repeat of one measurement."""
-
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-
-    def add(self, seconds: tuple[float, float]) -> None:
-        self.wall.append(seconds[0])
-        self.cpu.append(seconds[1])
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.wall) if self.wall else float("nan")
-
-    @property
-    def minimum(self) -> float:
-        return min(self.wall) if self.wall else float("nan")
-
-    @property
-    def cpu_median(self) -> float:
-        return statistics.median(self.cpu) if self.cpu else float("nan")
-
-    def cell(self) -> str:
-        """``median (min)`` of the wall times, or a dash when nothing was measured."""
-        if not self.wall:
-            return "-"
-        return f"{seconds_text(self.median)} ({seconds_text(self.minimum)})"
-
-    def cpu_cell(self) -> str:
-        return seconds_text(self.cpu_median) if self.cpu else "-"
-
-
 @dataclass(frozen=True)
 class FloorRates:
     """What one core of this machine does per second, measured at the start."""
@@ -204,6 +174,11 @@ class FloorRates:
         )
 
 
+def timings_per_type() -> dict[str, ClockTimings]:
+    """Empty timings for each type of ``DTYPES``."""
+    return {dtype: ClockTimings() for dtype in DTYPES}
+
+
 @dataclass
 class CaseResult:
     """All timings of one case."""
@@ -212,8 +187,8 @@ class CaseResult:
     n_components: int
     n_features: int
     kind: str
-    gmm: dict[str, Timings] = field(default_factory=lambda: {t: Timings() for t in DTYPES})
-    skl: dict[str, Timings] = field(default_factory=lambda: {t: Timings() for t in DTYPES})
+    gmm: dict[str, ClockTimings] = field(default_factory=timings_per_type)
+    skl: dict[str, ClockTimings] = field(default_factory=timings_per_type)
     floor: dict[str, float] = field(default_factory=dict)
     log_likelihood_gap: dict[str, float] = field(default_factory=dict)
 
@@ -223,10 +198,10 @@ class CaseResult:
 
     def speed_up(self, gmm_dtype: str = "float64", skl_dtype: str = "float64") -> float:
         """scikit-learn's median wall time over gmmviewer's."""
-        return self.skl[skl_dtype].median / self.gmm[gmm_dtype].median
+        return self.skl[skl_dtype].wall.median / self.gmm[gmm_dtype].wall.median
 
     def floor_ratio(self, dtype: str = "float64") -> float:
-        return self.gmm[dtype].median / self.floor.get(dtype, float("nan"))
+        return self.gmm[dtype].wall.median / self.floor.get(dtype, float("nan"))
 
 
 def seconds_text(seconds: float) -> str:
@@ -244,15 +219,6 @@ def n_text(n: int) -> str:
 
 def ratio_text(ratio: float) -> str:
     return "-" if not np.isfinite(ratio) else f"{ratio:.2f}x"
-
-
-def timed(action: Callable[[], object]) -> tuple[float, float]:
-    """Wall-clock and process CPU seconds of one call, after ``SETTLE_SECONDS`` idle."""
-    time.sleep(SETTLE_SECONDS)
-    cpu = time.process_time()
-    wall = time.perf_counter()
-    action()
-    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 # ---------------------------------------------------------------------------- floor
@@ -303,18 +269,6 @@ def measure_floor_rates(repeats: int = FLOOR_REPEATS) -> FloorRates:
 # ---------------------------------------------------------------------------- one case
 
 
-def starting_params(X: np.ndarray, n_components: int, kind: str) -> GMMParams:
-    """Mid-fit parameters: a few EM iterations from k-means on the first points."""
-    return fit(
-        X[:WARM_UP_POINTS],
-        n_components,
-        covariance_type=kind,
-        init="kmeans",
-        max_iter=WARM_UP_ITERATIONS,
-        seed=0,
-    ).params
-
-
 def sklearn_state(params: GMMParams, dtype: np.dtype) -> dict[str, np.ndarray]:
     """scikit-learn's fitted attributes for ``params`` (same Cholesky convention)."""
     return {
@@ -325,24 +279,9 @@ def sklearn_state(params: GMMParams, dtype: np.dtype) -> dict[str, np.ndarray]:
     }
 
 
-def sklearn_model(params: GMMParams, X: np.ndarray) -> GaussianMixture:
+def fitted_sklearn_model(params: GMMParams, X: np.ndarray) -> GaussianMixture:
     """A one-iteration GaussianMixture started at ``params`` and fitted once on ``X``."""
-    factors = params.precisions_cholesky
-    if params.covariance_type == "full":
-        precisions = np.matmul(factors, factors.transpose(0, 2, 1))
-    else:
-        precisions = factors**2
-    model = GaussianMixture(
-        n_components=params.n_components,
-        covariance_type=params.covariance_type,
-        reg_covar=DEFAULT_REG_COVAR,
-        warm_start=True,
-        max_iter=1,
-        tol=0.0,
-        weights_init=params.weights,
-        means_init=params.means,
-        precisions_init=precisions,
-    )
+    model = sklearn_model(params)
     model.fit(X)
     return model
 
@@ -351,16 +290,6 @@ def restore(model: GaussianMixture, state: dict[str, np.ndarray]) -> None:
     """Put ``model`` back to the starting parameters (copies: the M-step replaces them)."""
     for name, value in state.items():
         setattr(model, name, value.copy())
-
-
-def sklearn_iteration(model: GaussianMixture, X: np.ndarray) -> Callable[[], None]:
-    """One iteration of ``BaseMixture.fit_predict``'s loop (private API)."""
-
-    def iterate() -> None:
-        _, log_resp = model._e_step(X)
-        model._m_step(X, log_resp)
-
-    return iterate
 
 
 def sklearn_bytes(n: int, k: int, d: int) -> float:
@@ -380,7 +309,7 @@ def run_case(
     """Interleaved timings of one case."""
     seed = SEED + 1000 * k + d
     X = make_random_mixture(k, n, d, separation=SEPARATION, seed=seed).X
-    params = starting_params(X, k, kind)
+    params = starting_params(X, k, covariance_type=kind)
     data_variance = float(np.mean(feature_variance(X)))
     bounds = data_bounds(X)
     passes = {dtype: pass_data(X, dtype) for dtype in DTYPES}
@@ -399,7 +328,7 @@ def run_case(
         return iterate
 
     # The same start: the mean log-likelihood of the starting parameters in both.
-    model64 = sklearn_model(params, X)
+    model64 = fitted_sklearn_model(params, X)
     state64 = sklearn_state(params, np.dtype(np.float64))
     restore(model64, state64)
     sklearn_log_likelihood = float(model64.score(X))
@@ -412,7 +341,7 @@ def run_case(
     }
     if sklearn_float32:
         X32 = X.astype(np.float32)
-        model32 = sklearn_model(params, X32)
+        model32 = fitted_sklearn_model(params, X32)
         models["float32"] = (model32, sklearn_state(params, model32.means_.dtype), X32)
 
     for dtype in DTYPES:
@@ -420,30 +349,20 @@ def run_case(
         gmm_iterate()  # untimed: this type's scratch buffers on every pass thread
         model_entry = models.get(dtype)
         for _ in range(repeats):
-            result.gmm[dtype].add(timed(gmm_iterate))
+            result.gmm[dtype].measure(gmm_iterate, SETTLE_SECONDS)
             if model_entry is not None:
                 model, state, data = model_entry
                 restore(model, state)
-                result.skl[dtype].add(timed(sklearn_iteration(model, data)))
+                iterate = sklearn_iteration(model, data)
+                assert iterate is not None, "scikit-learn's _e_step or _m_step has moved"
+                result.skl[dtype].measure(iterate, SETTLE_SECONDS)
     return result
 
 
 # ---------------------------------------------------------------------------- printing
 
 
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo, or what platform knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def thread_pools() -> str:
+def thread_pool_details() -> str:
     """BLAS and OpenMP libraries with their versions and thread counts (threadpoolctl)."""
     pools = set()
     for pool in threadpool_info():
@@ -456,32 +375,7 @@ def thread_pools() -> str:
     return "; ".join(sorted(pools)) or "none"
 
 
-def load_average() -> str:
-    if not hasattr(os, "getloadavg"):
-        return "unknown"
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def print_machine(args: argparse.Namespace, rates: FloorRates) -> None:
-    print(f"CPU: {cpu_model()}; os.cpu_count() = {os.cpu_count()}", end="")
-    if hasattr(os, "sched_getaffinity"):
-        print(f", usable: {len(os.sched_getaffinity(0))}", end="")
-    print()
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"scikit-learn {sklearn.__version__}"
-    )
-    print(f"thread pools: {thread_pools()}")
-    print(f"gmmviewer pass threads: {pass_threads()}")
-    print(f"load average at start: {load_average()}")
-    print(
-        f"floor rates (one core, median of {FLOOR_REPEATS}): memory bandwidth "
-        f"{rates.bandwidth / 1e9:.1f} GB/s (200 MB copy, read + write); np.exp "
-        f"{rates.exp_seconds['float64'] * 1e9:.2f} ns (float64), "
-        f"{rates.exp_seconds['float32'] * 1e9:.2f} ns (float32) per element; "
-        f"GEMM {rates.gemm_rate['float64'] / 1e9:.1f} GFLOP/s (float64), "
-        f"{rates.gemm_rate['float32'] / 1e9:.1f} GFLOP/s (float32)"
-    )
     repeats = (
         f"{args.repeats} interleaved repeats"
         if args.repeats_given
@@ -490,11 +384,23 @@ def print_machine(args: argparse.Namespace, rates: FloorRates) -> None:
     )
     mode = "quick (N = 1e5 only)" if args.quick else "grid"
     sk32 = "" if args.sklearn_float32 else "; scikit-learn float32 not measured"
-    print(
-        f"run: {mode}, {repeats}, separation {SEPARATION:g}, seed {SEED}, "
-        f"memory budget {args.max_gb:g} GB{sk32}"
+    print_machine_header(
+        [
+            versions("numpy", "scipy", "sklearn"),
+            f"thread pools: {thread_pool_details()}",
+            f"gmmviewer pass threads: {pass_threads()}",
+        ],
+        [
+            f"floor rates (one core, median of {FLOOR_REPEATS}): memory bandwidth "
+            f"{rates.bandwidth / 1e9:.1f} GB/s (200 MB copy, read + write); np.exp "
+            f"{rates.exp_seconds['float64'] * 1e9:.2f} ns (float64), "
+            f"{rates.exp_seconds['float32'] * 1e9:.2f} ns (float32) per element; "
+            f"GEMM {rates.gemm_rate['float64'] / 1e9:.1f} GFLOP/s (float64), "
+            f"{rates.gemm_rate['float32'] / 1e9:.1f} GFLOP/s (float32)",
+            f"run: {mode}, {repeats}, separation {SEPARATION:g}, seed {SEED}, "
+            f"memory budget {args.max_gb:g} GB{sk32}",
+        ],
     )
-    print()
 
 
 COLUMNS = (
@@ -528,35 +434,33 @@ def row(cells: Iterable[str]) -> str:
 
 
 def print_header() -> None:
-    print(
+    print_table_header(
         "seconds per iteration: wall median (min), CPU median (all threads); x = scikit-learn "
         "over gmmviewer, ratio of medians (float64 both; 'gmm32 x' is gmmviewer float32 over "
         "scikit-learn float64, '/skl32' over scikit-learn float32); floor = one-core "
         "estimate, gmm/fl = gmmviewer wall over it; ll gap = |mean log-likelihood "
-        "difference| at the start"
+        "difference| at the start",
+        row(name for name, _ in COLUMNS),
     )
-    header = row(name for name, _ in COLUMNS)
-    print(header)
-    print("-" * len(header), flush=True)
 
 
 def print_row(r: CaseResult) -> None:
-    cpu_speed_up = r.skl["float64"].cpu_median / r.gmm["float64"].cpu_median
+    cpu_speed_up = r.skl["float64"].cpu.median / r.gmm["float64"].cpu.median
     cells = (
         n_text(r.n_samples),
         str(r.n_components),
         str(r.n_features),
         r.kind,
-        r.gmm["float64"].cell(),
-        r.gmm["float64"].cpu_cell(),
-        r.skl["float64"].cell(),
-        r.skl["float64"].cpu_cell(),
+        r.gmm["float64"].wall.cell(".3g"),
+        r.gmm["float64"].cpu.median_cell(".3g"),
+        r.skl["float64"].wall.cell(".3g"),
+        r.skl["float64"].cpu.median_cell(".3g"),
         ratio_text(r.speed_up()),
         ratio_text(cpu_speed_up),
-        r.gmm["float32"].cell(),
-        r.gmm["float32"].cpu_cell(),
-        r.skl["float32"].cell(),
-        r.skl["float32"].cpu_cell(),
+        r.gmm["float32"].wall.cell(".3g"),
+        r.gmm["float32"].cpu.median_cell(".3g"),
+        r.skl["float32"].wall.cell(".3g"),
+        r.skl["float32"].cpu.median_cell(".3g"),
         ratio_text(r.speed_up("float32", "float64")),
         ratio_text(r.speed_up("float32", "float32")),
         seconds_text(r.floor["float64"]),
@@ -741,16 +645,10 @@ def main(argv: list[str] | None = None) -> int:
                     repeats = args.repeats
                     if n >= LARGE_N and not args.repeats_given:
                         repeats = LARGE_N_REPEATS
-                    start = time.perf_counter()
-                    result = run_case(n, k, d, kind, repeats, rates, args.sklearn_float32)
-                    results.append(result)
-                    print_row(result)
-                    print(
-                        f"  measured N={n_text(n)} K={k} D={d} {kind} in "
-                        f"{time.perf_counter() - start:.0f} s",
-                        file=sys.stderr,
-                        flush=True,
-                    )
+                    with measuring(f"N={n_text(n)} K={k} D={d} {kind}"):
+                        result = run_case(n, k, d, kind, repeats, rates, args.sklearn_float32)
+                        results.append(result)
+                        print_row(result)
     print_targets(results, args.quick)
     print(f"load average at end: {load_average()}")
     return 0

@@ -41,19 +41,25 @@ Run from the repository root::
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import statistics
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
-import sklearn
+from bench_common import (
+    ClockTimings,
+    clocked,
+    measuring,
+    parse_repeats_args,
+    print_machine_header,
+    print_table_header,
+    repeats_parser,
+    thread_pools,
+    versions,
+)
 from sklearn.cluster import KMeans
 from sklearn.cluster import kmeans_plusplus as sklearn_kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
@@ -82,39 +88,18 @@ MEASUREMENTS = ("end to end", "per Lloyd iteration", "one Lloyd pass", "seeding"
 
 
 @dataclass
-class Timings:
-    """Wall-clock and CPU seconds of every repeat of one measurement."""
+class RunTimings(ClockTimings):
+    """Wall-clock and CPU seconds of every repeat of one measurement, and its iterations."""
 
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
     iterations: list[int] = field(default_factory=list)
 
     def add(self, wall: float, cpu: float, iterations: int = 0) -> None:
-        self.wall.append(wall)
-        self.cpu.append(cpu)
+        super().add(wall, cpu)
         self.iterations.append(iterations)
-
-    @staticmethod
-    def _median(values: list[float] | list[int]) -> float:
-        return float(statistics.median(values)) if values else float("nan")
-
-    @property
-    def wall_median(self) -> float:
-        return self._median(self.wall)
-
-    @property
-    def cpu_median(self) -> float:
-        return self._median(self.cpu)
 
     @property
     def iterations_median(self) -> float:
-        return self._median(self.iterations)
-
-    def cell(self) -> str:
-        """``median (min)`` wall-clock seconds, or a dash when nothing was measured."""
-        if not self.wall:
-            return "-"
-        return f"{self.wall_median:.4f} ({min(self.wall):.4f})"
+        return float(statistics.median(self.iterations)) if self.iterations else float("nan")
 
 
 @dataclass
@@ -124,29 +109,21 @@ class CaseResult:
     n_samples: int
     n_clusters: int
     n_features: int
-    ours: dict[str, Timings] = field(default_factory=dict)
-    theirs: dict[str, Timings] = field(default_factory=dict)
+    ours: dict[str, RunTimings] = field(default_factory=dict)
+    theirs: dict[str, RunTimings] = field(default_factory=dict)
     same_path: str = ""
 
     def __post_init__(self) -> None:
         for name in MEASUREMENTS:
-            self.ours[name] = Timings()
-            self.theirs[name] = Timings()
+            self.ours[name] = RunTimings()
+            self.theirs[name] = RunTimings()
 
     def speed_up(self, name: str, clock: str = "wall") -> float:
         """scikit-learn's median over gmmviewer's: above 1, gmmviewer is faster."""
         ours, theirs = self.ours[name], self.theirs[name]
         if clock == "wall":
-            return theirs.wall_median / ours.wall_median
-        return theirs.cpu_median / ours.cpu_median
-
-
-def timed(action: Callable[[], object]) -> tuple[float, float, object]:
-    """Wall-clock and process CPU seconds of one call, and what it returned."""
-    cpu = time.process_time()
-    wall = time.perf_counter()
-    result = action()
-    return time.perf_counter() - wall, time.process_time() - cpu, result
+            return theirs.wall.median / ours.wall.median
+        return theirs.cpu.median / ours.cpu.median
 
 
 def sklearn_lloyd_pass(X: np.ndarray, centres: np.ndarray) -> Callable[[], object] | None:
@@ -233,7 +210,7 @@ def run_case(n_samples: int, n_clusters: int, n_features: int, repeats: int) -> 
             if repeat % 2:
                 order.reverse()
             for who, action in order:
-                wall, cpu, fitted = timed(partial(action, repeat))
+                wall, cpu, fitted = clocked(partial(action, repeat))
                 done = int(getattr(fitted, "n_iter", 0) or getattr(fitted, "n_iter_", 0) or 0)
                 if name == "per Lloyd iteration":
                     wall, cpu = wall / iterations, cpu / iterations
@@ -246,77 +223,48 @@ def run_case(n_samples: int, n_clusters: int, n_features: int, repeats: int) -> 
         for who, action in kernels:
             if action is None:
                 continue
-            wall, cpu, _ = timed(action)
+            wall, cpu, _ = clocked(action)
             target = result.ours if who == "ours" else result.theirs
             target["one Lloyd pass"].add(wall, cpu)
     runner.close()
     return result
 
 
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo, or what platform knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def thread_pools() -> str:
-    """Thread pools (BLAS, OpenMP) and their sizes, as threadpoolctl reports them."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "unknown"
-    pools = {f"{pool['internal_api']} {pool['num_threads']}" for pool in threadpool_info()}
-    return ", ".join(sorted(pools)) or "none"
-
-
 def print_machine(repeats: int, quick: bool) -> None:
-    print(f"CPU: {cpu_model()}; os.cpu_count() = {os.cpu_count()}", end="")
-    if hasattr(os, "sched_getaffinity"):
-        print(f", usable: {len(os.sched_getaffinity(0))}", end="")
-    print()
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, "
-        f"scikit-learn {sklearn.__version__}; thread pools: {thread_pools()}; "
-        f"gmmviewer k-means threads: {default_threads()}"
-    )
-    if hasattr(os, "getloadavg"):
-        print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     mode = "quick (N / 10)" if quick else "full"
-    print(
-        f"run: {mode}, {repeats} interleaved repeats, separation {SEPARATION:g}, "
-        f"seed {SEED}, per-iteration runs of at most {MAX_ITER} iterations"
+    print_machine_header(
+        [
+            f"{versions('numpy', 'sklearn')}; thread pools: {thread_pools()}; "
+            f"gmmviewer k-means threads: {default_threads()}"
+        ],
+        [
+            f"run: {mode}, {repeats} interleaved repeats, separation {SEPARATION:g}, "
+            f"seed {SEED}, per-iteration runs of at most {MAX_ITER} iterations"
+        ],
     )
-    print()
 
 
 def print_tables(results: list[CaseResult]) -> None:
     for name in MEASUREMENTS:
         unit = "s/iteration" if name == "per Lloyd iteration" else "s"
-        print(f"{name} ({unit}; wall: median (min); CPU: median, all threads)")
         header = (
             f"{'N':>7} {'K':>3} {'D':>3}  {'gmmviewer wall':>19}  {'sklearn wall':>19}  "
             f"{'speed-up':>8}  {'gmmviewer CPU':>13}  {'sklearn CPU':>11}  {'speed-up':>8}"
         )
         if name == "end to end":
             header += f"  {'iterations (ours / sklearn)':>27}"
-        print(header)
-        print("-" * len(header))
+        print_table_header(f"{name} ({unit}; wall: median (min); CPU: median, all threads)", header)
         for r in results:
             ours, theirs = r.ours[name], r.theirs[name]
-            if not theirs.wall:
-                line = f"{r.n_samples:>7.0e} {r.n_clusters:>3} {r.n_features:>3}  {ours.cell():>19}"
+            line = (
+                f"{r.n_samples:>7.0e} {r.n_clusters:>3} {r.n_features:>3}  {ours.wall.cell():>19}"
+            )
+            if not theirs.wall.seconds:
                 print(line + "  (scikit-learn's kernel is not available)")
                 continue
-            line = (
-                f"{r.n_samples:>7.0e} {r.n_clusters:>3} {r.n_features:>3}  {ours.cell():>19}  "
-                f"{theirs.cell():>19}  {r.speed_up(name):>7.2f}x  {ours.cpu_median:>13.4f}  "
-                f"{theirs.cpu_median:>11.4f}  {r.speed_up(name, 'cpu'):>7.2f}x"
+            line += (
+                f"  {theirs.wall.cell():>19}  {r.speed_up(name):>7.2f}x  {ours.cpu.median:>13.4f}  "
+                f"{theirs.cpu.median:>11.4f}  {r.speed_up(name, 'cpu'):>7.2f}x"
             )
             if name == "end to end":
                 line += f"  {ours.iterations_median:>13g} / {theirs.iterations_median:<11g}"
@@ -344,15 +292,11 @@ def print_target(results: list[CaseResult], quick: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats (default 5)")
-    parser.add_argument("--quick", action="store_true", help="smoke run with N divided by 10")
+    parser = repeats_parser(__doc__)
     parser.add_argument(
         "--n", type=int, choices=SAMPLE_SIZES, help="measure only this N (before --quick)"
     )
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
+    args = parse_repeats_args(parser, argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
 
     print_machine(args.repeats, args.quick)
@@ -361,13 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         n = n_samples // 10 if args.quick else n_samples
         for n_features in FEATURE_COUNTS:
             for n_clusters in CLUSTER_COUNTS:
-                start = time.perf_counter()
-                results.append(run_case(n, n_clusters, n_features, args.repeats))
-                print(
-                    f"  measured N={n:.0e}, K={n_clusters}, D={n_features} "
-                    f"in {time.perf_counter() - start:.0f} s",
-                    file=sys.stderr,
-                )
+                with measuring(f"N={n:.0e}, K={n_clusters}, D={n_features}"):
+                    results.append(run_case(n, n_clusters, n_features, args.repeats))
     print_tables(results)
     print_target(results, args.quick)
     return 0

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -44,14 +43,20 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench_common import (
+    cpu_line,
+    print_table_header,
+    sklearn_precisions,
+    starting_params,
+    versions,
+)
+
 N_SAMPLES = 10_000_000
 N_COMPONENTS = 5
 N_FEATURES = 2
 SEPARATION = 3.0
 SEED = 20240601
 MAX_ITER = 3
-WARM_UP_POINTS = 20_000
-WARM_UP_ITERATIONS = 5
 #: The target: a gmmviewer fit (default initialisation) peaks below this many bytes.
 TARGET_PEAK_BYTES = 2_000_000_000
 MB = 1_000_000
@@ -122,11 +127,7 @@ def child_measure(kind: str, data_path: Path, max_iter: int) -> dict[str, float]
 
     start_params = None
     if kind.endswith("-start") or kind == "gmmviewer-session":
-        from gmmviewer.core.em.fit import fit
-
-        start_params = fit(
-            X[:WARM_UP_POINTS], N_COMPONENTS, init="kmeans", max_iter=WARM_UP_ITERATIONS, seed=0
-        ).params
+        start_params = starting_params(X, N_COMPONENTS)
         report["before"] = current_bytes()
 
     started = time.perf_counter()
@@ -159,11 +160,10 @@ def child_measure(kind: str, data_path: Path, max_iter: int) -> dict[str, float]
         warnings.simplefilter("ignore", ConvergenceWarning)
         start: dict[str, object] = {}
         if start_params is not None:
-            factors = start_params.precisions_cholesky
             start = {
                 "weights_init": start_params.weights,
                 "means_init": start_params.means,
-                "precisions_init": np.matmul(factors, factors.transpose(0, 2, 1)),
+                "precisions_init": sklearn_precisions(start_params),
             }
         GaussianMixture(
             N_COMPONENTS,
@@ -250,27 +250,9 @@ def sklearn_estimate_bytes(n_samples: int) -> float:
     return 8.0 * n_samples * (8 * N_COMPONENTS + 9 * N_FEATURES)
 
 
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo, or what platform knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def print_machine(n_samples: int, max_iter: int) -> None:
-    import numpy as np
-    import sklearn
-
-    print(f"CPU: {cpu_model()}; os.cpu_count() = {os.cpu_count()}")
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, "
-        f"scikit-learn {sklearn.__version__}"
-    )
+    print(cpu_line(usable=False))
+    print(versions("numpy", "sklearn"))
     total = (
         os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
     )
@@ -289,9 +271,7 @@ def print_table(results: list[Measurement]) -> None:
         f"{'measurement':<30} {'RSS before fit':>14} {'peak RSS':>10} {'peak - data':>12} "
         f"{'fit s':>8} {'s/iter':>8}"
     )
-    print("memory in MB (10^6 bytes)")
-    print(header)
-    print("-" * len(header))
+    print_table_header("memory in MB (10^6 bytes)", header)
     for r in results:
         label = MEASUREMENTS[r.kind]
         if r.note:
@@ -339,9 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-iter", type=int, default=MAX_ITER, help="EM iterations (3)")
     parser.add_argument("--limit-gb", type=float, default=10.0, help="stop a child above this")
     parser.add_argument("--skip-sklearn", action="store_true", help="measure gmmviewer only")
-    parser.add_argument(
-        "--quick", action="store_true", help="a smoke run: N = 1e5, one iteration"
-    )
+    parser.add_argument("--quick", action="store_true", help="a smoke run: N = 1e5, one iteration")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -46,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import numpy as np  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
+from bench_common import qt_line  # noqa: E402
 from pyqtgraph.Qt import QtCore, QtGui  # noqa: E402
 
 from gmmviewer.ui.views.colours import blend, component_colours  # noqa: E402
@@ -194,11 +194,7 @@ def main() -> None:
     app.processEvents()
     rng = np.random.default_rng(0)
 
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, "
-        f"pyqtgraph {pg.__version__}, Qt {QtCore.qVersion()}, {os.cpu_count()} CPUs, "
-        f"platform {app.platformName()}"
-    )
+    print(qt_line(app, load=False))
     print(
         "frame = blend(responsibilities) + set colours + widget.grab() of a 1000x700 "
         "PlotWidget; median ms"

@@ -27,14 +27,11 @@ between runs. Ratios are naive / app. Run from the repository root::
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,57 +39,35 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import numpy as np  # noqa: E402
-import pyqtgraph as pg  # noqa: E402
+from bench_common import (  # noqa: E402
+    new_window,
+    single_shot,
+    spin,
+    spin_until,
+    window_app,
+    window_parser,
+)
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 import gmmviewer.core.analysis.restarts as restarts_module  # noqa: E402
 from gmmviewer.core.data.dataset import Dataset  # noqa: E402
 from gmmviewer.core.em.fit import fit  # noqa: E402
-from gmmviewer.ui.app import configure_pyqtgraph  # noqa: E402
 from gmmviewer.ui.window import step_runner  # noqa: E402
 from gmmviewer.ui.window.main_window import MainWindow  # noqa: E402
 
 PROBE_MS = 20
 K = 3
 MODES = ("app", "naive")
+#: The command line's options and their help texts.
+OPTIONS = {
+    "quick": "N / 10, one short repeat",
+    "n": "points for Run and Pause (default 1e6)",
+    "repeats": "interleaved app/naive segments (3)",
+    "seconds": "length of a Run segment (4 s)",
+}
 
 
 # ================================================================ event-loop helpers
-def single_shot(msecs: int, call: Callable[[], object]) -> QtCore.QTimer:
-    """Call ``call`` once after ``msecs`` ms, precisely (keep the returned timer)."""
-    timer = QtCore.QTimer()
-    timer.setSingleShot(True)
-    timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
-    timer.timeout.connect(call)
-    timer.start(msecs)
-    return timer
-
-
-def spin(msecs: int) -> None:
-    """Run the event loop for ``msecs`` milliseconds."""
-    loop = QtCore.QEventLoop()
-    _timer = single_shot(msecs, loop.quit)
-    loop.exec()
-
-
-def spin_until(condition: Callable[[], bool], timeout_s: float = 600.0) -> None:
-    """Run the event loop until ``condition()`` holds (checked every millisecond)."""
-    if condition():
-        return
-    loop = QtCore.QEventLoop()
-    deadline = time.perf_counter() + timeout_s
-    poll = QtCore.QTimer()
-    poll.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
-    poll.timeout.connect(
-        lambda: loop.quit() if condition() or time.perf_counter() > deadline else None
-    )
-    poll.start(1)
-    loop.exec()
-    poll.stop()
-    if not condition():
-        raise TimeoutError(f"the window did not get there in {timeout_s:g} s")
-
-
 class Probe:
     """A precise 20 ms timer on the GUI thread that notes when it fires."""
 
@@ -274,12 +249,6 @@ def table_header() -> str:
     return f"  {'':<38} {'app':>10} {'naive':>10} {'naive/app':>9}"
 
 
-def quiet_offscreen_notes(kind: QtCore.QtMsgType, context: object, message: str) -> None:
-    """Qt's messages on stderr, but for the offscreen plugin's harmless notes."""
-    if "This plugin does not support" not in message:
-        print(message, file=sys.stderr)
-
-
 def blob(n: int, rng: np.random.Generator) -> Dataset:
     """N points from three well-separated 2-D Gaussians."""
     X = rng.normal(size=(n, 2)) + 5.0 * rng.integers(0, K, size=(n, 1))
@@ -287,35 +256,16 @@ def blob(n: int, rng: np.random.Generator) -> Dataset:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="N / 10, one short repeat")
-    parser.add_argument("--n", type=int, help="points for Run and Pause (default 1e6)")
-    parser.add_argument("--repeats", type=int, help="interleaved app/naive segments (3)")
-    parser.add_argument("--seconds", type=float, help="length of a Run segment (4 s)")
-    args = parser.parse_args()
+    args = window_parser(__doc__, OPTIONS).parse_args()
     n = args.n or (100_000 if args.quick else 1_000_000)
     n_restart_data = 10_000 if args.quick else 100_000
     seeds = 3 if args.quick else 5
     repeats = args.repeats or (1 if args.quick else 3)
     seconds = args.seconds or (2.0 if args.quick else 4.0)
 
-    app = pg.mkQApp()
-    configure_pyqtgraph()
-    QtCore.qInstallMessageHandler(quiet_offscreen_notes)
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, "
-        f"pyqtgraph {pg.__version__}, Qt {QtCore.qVersion()}, {os.cpu_count()} CPUs, "
-        f"platform {app.platformName()}, load average "
-        + " ".join(f"{x:.1f}" for x in os.getloadavg()),
-        flush=True,
-    )
+    window_app()
     with tempfile.TemporaryDirectory() as folder:
-        settings = QtCore.QSettings(
-            str(Path(folder) / "bench.ini"), QtCore.QSettings.Format.IniFormat
-        )
-        window = MainWindow(settings=settings)
-        window.resize(1280, 840)
-        window.show()
+        window = new_window(folder)
         rng = np.random.default_rng(0)
         controller = window.controller
         if not controller.load_dataset(blob(n, rng), K, "random-from-data", 0, "full"):

@@ -35,9 +35,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +43,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from bench_common import (
+    Timings,
+    measuring,
+    print_machine_header,
+    print_table_header,
+    versions,
+)
 
 #: The target: gmmviewer's first paint within this many times the bare window's.
 TARGET_RATIO = 1.3
@@ -89,27 +95,6 @@ app.installEventFilter(first_paint)
 window.show()
 sys.exit(app.exec())
 """
-
-
-@dataclass
-class Timings:
-    """Seconds of every repeat of one measurement."""
-
-    seconds: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.seconds) if self.seconds else float("nan")
-
-    @property
-    def minimum(self) -> float:
-        return min(self.seconds) if self.seconds else float("nan")
-
-    def cell(self) -> str:
-        """``median (min)``, or a dash when nothing was measured."""
-        if not self.seconds:
-            return "-"
-        return f"{self.median:.3f} ({self.minimum:.3f})"
 
 
 @dataclass
@@ -162,8 +147,8 @@ def measure(name: str, env: dict[str, str], repeats: int) -> PlatformResult:
     for repeat in range(repeats):
         for kind in KINDS if repeat % 2 == 0 else KINDS[::-1]:
             wall, cpu = launch(kind, env)
-            result.wall[kind].seconds.append(wall)
-            result.cpu[kind].seconds.append(cpu)
+            result.wall[kind].add(wall)
+            result.cpu[kind].add(cpu)
     return result
 
 
@@ -215,42 +200,27 @@ def platform_envs(names: list[str], pycache: str) -> Iterator[tuple[str, dict[st
                 )
 
 
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo, or what platform knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def print_machine(repeats: int) -> None:
-    print(f"CPU: {cpu_model()}; os.cpu_count() = {os.cpu_count()}", end="")
-    if hasattr(os, "sched_getaffinity"):
-        print(f", usable: {len(os.sched_getaffinity(0))}", end="")
-    print()
     spec = importlib.util.find_spec("gmmviewer")
-    print(f"Python {platform.python_version()}; gmmviewer from {spec.origin if spec else '?'}")
-    if hasattr(os, "getloadavg"):
-        print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    print(
-        f"run: {repeats} interleaved repeats after one warm-up launch of each; "
-        "bytecode cached in a temporary PYTHONPYCACHEPREFIX"
+    print_machine_header(
+        [f"{versions()}; gmmviewer from {spec.origin if spec else '?'}"],
+        [
+            f"run: {repeats} interleaved repeats after one warm-up launch of each; "
+            "bytecode cached in a temporary PYTHONPYCACHEPREFIX"
+        ],
     )
-    print()
 
 
 def print_result(result: PlatformResult) -> None:
     print(f"platform: {result.name}")
-    print("seconds from launch to the end of the first paint: median (min)")
-    header = f"{'':>10}  {'wall':>15}  {'CPU':>15}"
-    print(header)
-    print("-" * len(header))
+    print_table_header(
+        "seconds from launch to the end of the first paint: median (min)",
+        f"{'':>10}  {'wall':>15}  {'CPU':>15}",
+    )
     for kind in KINDS:
-        print(f"{kind:>10}  {result.wall[kind].cell():>15}  {result.cpu[kind].cell():>15}")
+        print(
+            f"{kind:>10}  {result.wall[kind].cell('.3f'):>15}  {result.cpu[kind].cell('.3f'):>15}"
+        )
     wall_ratio, cpu_ratio = result.ratio("wall"), result.ratio("cpu")
     print(f"{'ratio':>10}  {wall_ratio:>14.2f}x  {cpu_ratio:>14.2f}x")
     verdict = "met" if wall_ratio <= TARGET_RATIO else "not met"
@@ -279,9 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     print_machine(repeats)
     with tempfile.TemporaryDirectory(prefix="bench-startup-pycache-") as pycache:
         for name, env in platform_envs(names, pycache):
-            start = time.perf_counter()
-            result = measure(name, env, repeats)
-            print(f"  measured {name} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+            with measuring(name):
+                result = measure(name, env, repeats)
             print_result(result)
     return 0
 

@@ -30,9 +30,7 @@ repository root::
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -43,16 +41,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-import pyqtgraph as pg  # noqa: E402
-from bench_responsiveness import quiet_offscreen_notes, spin, spin_until  # noqa: E402
-from PySide6 import QtCore  # noqa: E402
+from bench_common import new_window, spin, spin_until, window_app, window_parser  # noqa: E402
 
 from gmmviewer.core.data.synthetic import make_random_mixture  # noqa: E402
 from gmmviewer.core.session.em_session import EMSession  # noqa: E402
-from gmmviewer.ui.app import configure_pyqtgraph  # noqa: E402
 from gmmviewer.ui.views.points_item import PointCloudItem  # noqa: E402
 from gmmviewer.ui.window.main_window import MainWindow  # noqa: E402
 from gmmviewer.ui.window.teaching import TeachingTools  # noqa: E402
@@ -61,6 +54,13 @@ K = 3
 #: The large Run's variants: the window as it is, its points restamped on every paint,
 #: and the window with the Compare tab in view.
 MODES = ("app", "naive", "compare")
+#: The command line's options and their help texts.
+OPTIONS = {
+    "quick": "N = 2e5, fewer repeats",
+    "n": "points of the large Run (default 1e6)",
+    "repeats": "interleaved repeats (5 demo, 3 large)",
+    "seconds": "length of a large Run segment (6 s)",
+}
 
 
 # ============================================================================ demo
@@ -223,14 +223,6 @@ def low(values: list[float]) -> float:
     return min(values) if values else float("nan")
 
 
-def new_window(folder: str) -> MainWindow:
-    settings = QtCore.QSettings(str(Path(folder) / "bench.ini"), QtCore.QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings)
-    window.resize(1280, 840)
-    window.show()
-    return window
-
-
 def interleaved(repeats: int, calls: tuple[Callable[[], None], Callable[[], None]]) -> None:
     for repeat in range(repeats):
         for call in calls if repeat % 2 == 0 else calls[::-1]:
@@ -238,27 +230,13 @@ def interleaved(repeats: int, calls: tuple[Callable[[], None], Callable[[], None
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="N = 2e5, fewer repeats")
-    parser.add_argument("--n", type=int, help="points of the large Run (default 1e6)")
-    parser.add_argument("--repeats", type=int, help="interleaved repeats (5 demo, 3 large)")
-    parser.add_argument("--seconds", type=float, help="length of a large Run segment (6 s)")
-    args = parser.parse_args()
+    args = window_parser(__doc__, OPTIONS).parse_args()
     n = args.n or (200_000 if args.quick else 1_000_000)
     demo_repeats = args.repeats or (2 if args.quick else 5)
     big_repeats = args.repeats or (1 if args.quick else 3)
     seconds = args.seconds or (3.0 if args.quick else 6.0)
 
-    app = pg.mkQApp()
-    configure_pyqtgraph()
-    QtCore.qInstallMessageHandler(quiet_offscreen_notes)
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, "
-        f"pyqtgraph {pg.__version__}, Qt {QtCore.qVersion()}, {os.cpu_count()} CPUs, "
-        f"platform {app.platformName()}, load average "
-        + " ".join(f"{x:.1f}" for x in os.getloadavg()),
-        flush=True,
-    )
+    window_app()
     demo = DemoStats()
     big = {mode: BigStats() for mode in MODES}
     # Installed before the window exists: PySide looks an override up once per item.
