@@ -95,12 +95,15 @@ def test_the_core_imports_nothing_from_the_ui():
 
 #: Modules the first window does not need, so that opening it never waits for them:
 #: scipy's optimize and special (component matching and the adjusted Rand index do
-#: without them for a lecture's K), the dialogs, the exporters (pyqtgraph's too) and
+#: without them for a lecture's K), linalg (Cholesky factors come from numpy) and sparse
+#: (k-means loads it when it runs), the dialogs, the exporters (pyqtgraph's too) and
 #: what only they use. ``tests/ui/test_app.py`` checks the same list at the real first
 #: paint, demo included.
 LATE_MODULES = (
     "scipy.optimize",
     "scipy.special",
+    "scipy.linalg",
+    "scipy.sparse",
     "sklearn",
     "PIL.Image",
     "pyqtgraph.exporters",
