@@ -251,3 +251,20 @@ def test_help_lists_the_headless_commands():
 def test_version():
     result = gmmviewer("--version")
     assert result.returncode == 0 and result.stdout.startswith("gmmviewer ")
+
+
+def test_a_bad_thread_count_is_one_line(tmp_path, faithful_path, monkeypatch):
+    monkeypatch.setenv("GMMVIEWER_THREADS", "zero")
+    result = gmmviewer("fit", faithful_path, "-k", "2", "-o", tmp_path / "out.json")
+    assert_clean_failure(result, 1, "GMMVIEWER_THREADS must be a positive integer")
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_float32_fits_write_parameters_close_to_float64(tmp_path, faithful_path):
+    exact, fast = tmp_path / "exact.json", tmp_path / "fast.json"
+    assert gmmviewer("fit", faithful_path, "-k", "2", "-o", exact).returncode == 0
+    result = gmmviewer("fit", faithful_path, "-k", "2", "--dtype", "float32", "-o", fast)
+    assert result.returncode == 0, result.stderr
+    a, b = load_params(exact).params, load_params(fast).params
+    np.testing.assert_allclose(b.means, a.means, rtol=1e-5)
+    np.testing.assert_allclose(b.weights, a.weights, atol=1e-5)

@@ -89,7 +89,7 @@ def test_the_thread_count_setting(monkeypatch):
     monkeypatch.setenv(threads.THREADS_VARIABLE, "500")
     assert threads.pass_threads() == threads.MAX_THREADS
     monkeypatch.setenv(threads.THREADS_VARIABLE, "zero")
-    with pytest.raises(ValueError, match="GMMVIEWER_THREADS"):
+    with pytest.raises(ParameterError, match="GMMVIEWER_THREADS"):
         threads.pass_threads()
     monkeypatch.delenv(threads.THREADS_VARIABLE)
     assert 1 <= threads.pass_threads() <= threads.MAX_THREADS

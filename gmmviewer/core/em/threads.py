@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
+from gmmviewer.core.errors import ParameterError
+
 T = TypeVar("T")
 
 #: Environment variable that sets the number of pass threads (1 turns the pool off).
@@ -50,7 +52,7 @@ def pass_threads() -> int:
 
     Raises
     ------
-    ValueError
+    ParameterError
         If ``GMMVIEWER_THREADS`` is set to something other than a positive integer.
     """
     setting = os.environ.get(THREADS_VARIABLE, "").strip()
@@ -60,7 +62,7 @@ def pass_threads() -> int:
         except ValueError:
             threads = 0
         if threads < 1:
-            raise ValueError(f"{THREADS_VARIABLE} must be a positive integer, not {setting!r}")
+            raise ParameterError(f"{THREADS_VARIABLE} must be a positive integer, not {setting!r}")
         return min(threads, MAX_THREADS)
     return min(available_cores(), MAX_THREADS)
 
