@@ -61,11 +61,13 @@ from gmmviewer.core.files.reading import (
 from gmmviewer.core.files.session_checks import (
     CheckedMeta,
     SessionCheckError,
-    build_states,
     check_embedded_data,
-    check_meta,
     check_table,
     check_truth,
+)
+from gmmviewer.core.files.session_checks_variational import (
+    build_states,
+    check_meta,
     check_variational_tables,
     verify_history,
 )
