@@ -199,3 +199,23 @@ def test_tight_components_far_from_the_centre_take_the_exact_path(monkeypatch):
     )
     result = e_step(X, params)
     assert result.log_likelihood == pytest.approx(scipy_log_likelihood(X, params), rel=1e-10)
+
+
+@pytest.mark.parametrize("kind", COVARIANCE_TYPES)
+def test_the_variational_pass_gives_the_same_bits_on_any_number_of_threads(kind, monkeypatch):
+    from gmmviewer.core.vb.estep import e_step as variational_e_step
+    from gmmviewer.core.vb.initialization import initial_variational
+    from gmmviewer.core.vb.priors import resolve_priors
+
+    X = mixture()
+    priors = resolve_priors(X, 4, kind)
+    start = initial_variational(X, "kmeans", priors, 0)
+    results = []
+    for n in ("1", "2", "3"):
+        monkeypatch.setenv(threads.THREADS_VARIABLE, n)
+        results.append(variational_e_step(X, start, chunk_size=1000))
+    for other in results[1:]:
+        assert np.array_equal(results[0].resp, other.resp)
+        assert results[0].log_prob_norm == other.log_prob_norm
+        assert results[0].entropy == other.entropy
+        assert np.array_equal(results[0].statistics.second, other.statistics.second)

@@ -6,7 +6,8 @@ parameters (scikit-learn's ``_estimate_weighted_log_prob``) and normalises by
 log-sum-exp. The samples are walked in chunks of
 :data:`~gmmviewer.core.em.passes.CHUNK_SIZE` rows with buffers allocated once per pass,
 and each chunk's responsibilities go straight into the M-step's sufficient statistics
-and the entropy, so the M-step and the lower bound need no further pass. As in
+and the entropy, so the M-step and the lower bound need no further pass. The chunks run
+on the EM passes' thread pool, combined in chunk order. As in
 :mod:`gmmviewer.core.em.estep`, every (component, sample) array is component-major,
 shape (n_components, n_samples).
 """
@@ -14,14 +15,15 @@ shape (n_components, n_samples).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from gmmviewer.core.em.gaussian import feature_major_deviations, squared_mahalanobis
 from gmmviewer.core.em.passes import CHUNK_SIZE, chunks
-from gmmviewer.core.em.statistics import SufficientStatistics
+from gmmviewer.core.em.statistics import ChunkMoments, SufficientStatistics, chunk_moments
+from gmmviewer.core.em.threads import map_in_order, thread_scratch
 from gmmviewer.core.vb.bound import lower_bound
 from gmmviewer.core.vb.priors import VariationalPriors
 from gmmviewer.core.vb.statistics import statistics_centres
@@ -162,21 +164,62 @@ def _normalize(buffers: _ChunkBuffers) -> float:
     return float(buffers.log_sum.sum()) - float(np.einsum("kn,kn->", buffers.resp, buffers.shifted))
 
 
-def _e_step_chunks(
+def _e_step_pass(
     X: np.ndarray,
     variational: VariationalParams,
     stats: SufficientStatistics,
     chunk_size: int,
-) -> Iterator[tuple[slice, _ChunkBuffers, float]]:
-    """Yield ``(rows, buffers, entropy)`` after counting each chunk into ``stats``."""
-    moved = np.flatnonzero(np.any(stats.centres != variational.means, axis=1))
-    for rows, buffers in _weighted_log_prob_chunks(X, variational, chunk_size):
+    keep: Callable[[slice, _ChunkBuffers], None] | None = None,
+) -> tuple[float, float]:
+    """One E-step pass on the pass threads: ``(log_prob_norm, entropy)``, ``stats`` filled.
+
+    The same pass as the EM E-step's (:func:`gmmviewer.core.em.threads.map_in_order`):
+    every chunk is scored and normalised on some thread into that thread's buffers,
+    ``keep`` copies what it needs there and then, and the chunks' sums and moments are
+    combined in chunk order, so the results do not depend on the number of threads.
+    """
+    n_samples, n_features = X.shape
+    n_components = variational.n_components
+    kind = variational.covariance_type
+    factors = variational.precisions_cholesky
+    means = variational.means
+    constant = variational.expected_log_weights() + expected_log_density_offsets(variational)
+    constant = constant[:, None]
+    moved = np.flatnonzero(np.any(stats.centres != means, axis=1))
+    diagonal_only = stats.second.ndim == 2
+
+    def chunk(rows: slice) -> tuple[float, float, ChunkMoments]:
+        size = rows.stop - rows.start
+        buffers = thread_scratch(
+            ("variational", n_components, n_features, size),
+            lambda: _ChunkBuffers.allocate(n_components, n_features, size),
+        )
+        X_rows = X[rows]
+        feature_major_deviations(X_rows, means, out=buffers.deviations)
+        weighted = squared_mahalanobis(
+            buffers.deviations, factors, kind, work=buffers.work, out=buffers.weighted
+        )
+        weighted *= -0.5
+        weighted += constant
         entropy = _normalize(buffers)
+        total = float(buffers.norm.sum())
+        if keep is not None:
+            keep(rows, buffers)
         if moved.size:
             # Deviations from the clipped centres, for the components far from the data.
-            buffers.deviations[moved] = feature_major_deviations(X[rows], stats.centres[moved])
-        stats.add(buffers.deviations, buffers.resp, work=buffers.work)
-        yield rows, buffers, entropy
+            buffers.deviations[moved] = feature_major_deviations(X_rows, stats.centres[moved])
+        moments = chunk_moments(buffers.deviations, buffers.resp, diagonal_only, buffers.work)
+        return total, entropy, moments
+
+    total = 0.0
+    entropy = 0.0
+    for chunk_total, chunk_entropy, moments in map_in_order(
+        chunk, list(chunks(n_samples, chunk_size))
+    ):
+        total += chunk_total
+        entropy += chunk_entropy
+        stats.add_moments(moments)
+    return total, entropy
 
 
 def e_step(
@@ -205,13 +248,12 @@ def e_step(
     stats = _new_statistics(X, variational, centres)
     resp = np.empty((variational.n_components, n_samples))
     hard = np.empty(n_samples, dtype=np.intp)
-    total = 0.0
-    entropy = 0.0
-    for rows, buffers, chunk_entropy in _e_step_chunks(X, variational, stats, chunk_size):
-        total += float(buffers.norm.sum())
-        entropy += chunk_entropy
+
+    def keep(rows: slice, buffers: _ChunkBuffers) -> None:
         resp[:, rows] = buffers.resp
         np.argmax(buffers.resp, axis=0, out=hard[rows])
+
+    total, entropy = _e_step_pass(X, variational, stats, chunk_size, keep)
     resp.setflags(write=False)
     hard.setflags(write=False)
     return VariationalPosterior(variational, resp, hard, total, entropy, stats.freeze())
@@ -236,11 +278,7 @@ def e_step_streaming(
     statistics : SufficientStatistics
     """
     stats = _new_statistics(X, variational, centres)
-    total = 0.0
-    entropy = 0.0
-    for _, buffers, chunk_entropy in _e_step_chunks(X, variational, stats, chunk_size):
-        total += float(buffers.norm.sum())
-        entropy += chunk_entropy
+    total, entropy = _e_step_pass(X, variational, stats, chunk_size)
     return total, entropy, stats.freeze()
 
 
