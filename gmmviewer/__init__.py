@@ -6,6 +6,7 @@ The package's public, Qt-free API (importing it never loads Qt)::
     data = gmmviewer.load_csv("faithful.csv")
     result = gmmviewer.fit(data, n_components=2)
     session = gmmviewer.EMSession(data, 2)   # step, undo, edit, observe
+    vb = gmmviewer.fit_variational(data.X, n_components=8)   # variational Bayes
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from gmmviewer.core.files.paramfile import ParamFile, load_params, save_params
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.core.session.history import SessionState
+from gmmviewer.core.session.variational_state import PriorChoice
+from gmmviewer.core.vb.fit import VariationalFitResult, fit_variational
 
 __all__ = [
     "INIT_METHODS",
@@ -48,12 +51,15 @@ __all__ = [
     "ParamFile",
     "ParameterError",
     "ParameterFileError",
+    "PriorChoice",
     "SessionError",
     "SessionState",
+    "VariationalFitResult",
     "__version__",
     "aic",
     "bic",
     "fit",
+    "fit_variational",
     "initialize",
     "kmeans",
     "load_csv",
