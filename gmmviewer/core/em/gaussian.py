@@ -195,8 +195,11 @@ def squared_mahalanobis(
     # Summing feature rows one by one keeps the loops long and contiguous.
     if out is None:
         out = np.empty((deviations.shape[0], deviations.shape[2]))
-    np.copyto(out, work[:, 0, :])
-    for j in range(1, work.shape[1]):
+    if work.shape[1] == 1:
+        np.copyto(out, work[:, 0, :])
+    else:
+        np.add(work[:, 0, :], work[:, 1, :], out=out)
+    for j in range(2, work.shape[1]):
         out += work[:, j, :]
     return out
 

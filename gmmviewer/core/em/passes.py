@@ -9,6 +9,7 @@ million-point iteration take a fraction of a second.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -300,15 +301,18 @@ def normalize_chunk(buffers: ChunkBuffers) -> np.ndarray:
     weighted, resp, norm, peak = buffers.weighted, buffers.scratch, buffers.norm, buffers.peak
     shifted = buffers.shifted
     np.max(weighted, axis=0, out=peak)
-    # An all -inf (or NaN) sample would give -inf - (-inf) = NaN below.
-    peak[~np.isfinite(peak)] = 0.0
+    # An all -inf (or NaN) sample would give -inf - (-inf) = NaN below. The sum of the
+    # peaks (log-densities, far from overflow) is finite exactly when every peak is, and
+    # costs one reduction instead of two temporary arrays per chunk.
+    if not math.isfinite(float(peak.sum())):
+        peak[~np.isfinite(peak)] = 0.0
     np.subtract(weighted, peak, out=shifted)
     # exp() of very negative numbers takes a slow path through subnormals; terms below
     # e^-700 (relative to the largest) cannot change a sum of doubles anyway.
     np.maximum(shifted, _EXP_FLOORS[shifted.dtype], out=shifted)
     np.exp(shifted, out=resp)
     np.sum(resp, axis=0, out=norm)
-    if not np.all(norm > 0.0):
+    if not norm.min() > 0.0:  # NaN fails this too
         # The floor keeps every other sum >= 1, so only a NaN term gets here: share the
         # sample equally rather than spread the NaN.
         lost = ~(norm > 0.0)
