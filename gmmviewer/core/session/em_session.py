@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.data.extent import DataExtent
 from gmmviewer.core.em.estep import Posterior
 from gmmviewer.core.em.gaussian import check_covariance_type
-from gmmviewer.core.em.initialization import check_init_method, check_n_components, initialize
+from gmmviewer.core.em.initialization import check_init_method, check_n_components
 from gmmviewer.core.em.objective import (
     DEFAULT_MAX_ITER,
     DEFAULT_REG_COVAR,
@@ -34,18 +35,14 @@ from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.events import Signal
 from gmmviewer.core.session.history import History, HistoryTrace, HistoryView, SessionState
 from gmmviewer.core.session.posteriors import PosteriorCache
+from gmmviewer.core.session.starts import StartData, prepare_start, start_description
 from gmmviewer.core.session.transitions import (
     PreparedStep,
     edit_transition,
     prepare_half_step,
-    start_transition,
 )
 from gmmviewer.core.session.variational_state import PriorChoice
-from gmmviewer.core.session.variational_steps import (
-    prepare_variational_half_step,
-    variational_start,
-)
-from gmmviewer.core.vb.priors import VariationalPriors
+from gmmviewer.core.session.variational_steps import prepare_variational_half_step
 
 #: Default of :meth:`EMSession.reinitialize`'s ``seed``: keep the current seed.
 _KEEP = object()
@@ -110,31 +107,24 @@ class EMSession:
     ) -> None:
         dataset = data if isinstance(data, Dataset) else Dataset(np.asarray(data, float))
         self._setup(dataset, tol, max_iter, reg_covar, init, seed, dtype)
-        if variational is not None:
-            start: str | GMMParams = self._init
-            if params is not None:
-                start = self._check_params(params)
-                n_components, covariance_type = start.n_components, start.covariance_type
+        start: str | GMMParams = self._init
+        if params is not None:
+            start = self._check_params(params)
+            n_components = start.n_components
+        else:
             check_covariance_type(covariance_type)
             check_n_components(n_components, self.n_samples)
-            priors = self._resolve(variational, n_components, covariance_type)
-            description = self._variational_description(variational, start, n_components)
-            first = variational_start(
-                None, self._X, start, variational, priors, description, seed=seed
-            )
-        else:
-            if params is None:
-                check_covariance_type(covariance_type)
-                params = initialize(
-                    self._X, n_components, self._init, covariance_type, seed, self._reg_covar
-                )
-                description = self._init_description(params)
-            else:
-                params = self._check_params(params)
-                description = "initialised from given parameters"
-            first = start_transition(
-                None, self._pass_X, params, description, self._posteriors.arrays
-            )
+        description = start_description(variational, start, seed, n_components)
+        first = prepare_start(
+            None,
+            self._start_data(),
+            start,
+            variational,
+            description,
+            n_components=n_components,
+            covariance_type=covariance_type,
+            seed=seed,
+        )
         self._history = History(first.state)
         self._posteriors.keep(first.state, first.next_posterior)
 
@@ -603,18 +593,19 @@ class EMSession:
         n_components = self.n_components if n_components is None else n_components
         covariance_type = check_covariance_type(covariance_type or self.covariance_type)
         check_n_components(n_components, self.n_samples)
-        model = self.state.variational
-        if model is not None:
-            priors = self._resolve(model.choice, n_components, covariance_type)
-            description = self._variational_description(model.choice, method, n_components)
-            prepared = variational_start(
-                self.state, self._X, method, model.choice, priors, description, seed=seed
-            )
-            self._init, self._seed = method, seed
-            return self._commit(prepared, "initialise")
-        params = initialize(self._X, n_components, method, covariance_type, seed, self._reg_covar)
+        choice = self.prior_choice
+        prepared = prepare_start(
+            self.state,
+            self._start_data(),
+            method,
+            choice,
+            start_description(choice, method, seed, n_components),
+            n_components=n_components,
+            covariance_type=covariance_type,
+            seed=seed,
+        )
         self._init, self._seed = method, seed
-        return self._push_start(params, self._init_description(params))
+        return self._commit(prepared, "initialise")
 
     # ============================================================== method
     @property
@@ -655,27 +646,28 @@ class EMSession:
             # start's expected mixture must not share its EM posterior with the EM start.
             start = dataclasses.replace(start)
             description = "switched to EM from the run's start"
-            prepared = start_transition(
-                self.state, self._pass_X, start, description, self._posteriors.arrays
-            )
         else:
-            priors = self._resolve(variational, start.n_components, start.covariance_type)
             description = f"switched to variational ({variational.label}) from the run's start"
-            prepared = variational_start(
-                self.state, self._X, start, variational, priors, description
-            )
+        prepared = self._prepare_start(start, variational, description)
         return self._commit(prepared, "initialise", replace=replace)
 
-    def _resolve(
-        self, choice: PriorChoice, n_components: int, covariance_type: str
-    ) -> VariationalPriors:
-        return choice.resolve(self._X, n_components, covariance_type, self._reg_covar)
+    def _start_data(self) -> StartData:
+        return StartData(self._X, self._pass_X, self._reg_covar, self._posteriors.arrays)
 
-    def _variational_description(
-        self, choice: PriorChoice, start: str | GMMParams, n_components: int
-    ) -> str:
-        origin = "given parameters" if isinstance(start, GMMParams) else start
-        return f"variational ({choice.label}) from {origin}, K = {n_components}"
+    def _prepare_start(
+        self, params: GMMParams, choice: PriorChoice | None, description: str, **edit: Any
+    ) -> PreparedStep:
+        """A start from explicit parameters, by EM or with ``choice``'s priors."""
+        return prepare_start(
+            self.state,
+            self._start_data(),
+            params,
+            choice,
+            description,
+            n_components=params.n_components,
+            covariance_type=params.covariance_type,
+            **edit,
+        )
 
     def set_params(self, params: GMMParams, description: str = "") -> SessionState:
         """Start again from explicit parameters (an undoable history entry).
@@ -689,21 +681,8 @@ class EMSession:
         return self._push_start(params, description or "initialised from given parameters")
 
     def _push_start(self, params: GMMParams, description: str) -> SessionState:
-        model = self.state.variational
-        if model is not None:
-            priors = self._resolve(model.choice, params.n_components, params.covariance_type)
-            prepared = variational_start(
-                self.state, self._X, params, model.choice, priors, description
-            )
-            return self._commit(prepared, "initialise")
-        prepared = start_transition(
-            self.state, self._pass_X, params, description, self._posteriors.arrays
-        )
+        prepared = self._prepare_start(params, self.prior_choice, description)
         return self._commit(prepared, "initialise")
-
-    def _init_description(self, params: GMMParams) -> str:
-        seed = "" if self._init == "kmeans" and self._seed is None else f", seed {self._seed}"
-        return f"initialised by {self._init}{seed}, K = {params.n_components}"
 
     # ================================================================== edits
     def move_mean(self, component: int, mean: np.ndarray, merge: bool = False) -> SessionState:
@@ -769,16 +748,11 @@ class EMSession:
         replace: bool = False,
     ) -> SessionState:
         state = self.state
-        model = state.variational
-        if model is not None:
+        if state.variational is not None:
             # A variational edit starts again from the edited expected mixture.
-            priors = self._resolve(model.choice, params.n_components, params.covariance_type)
-            prepared = variational_start(
-                state,
-                self._X,
+            prepared = self._prepare_start(
                 params,
-                model.choice,
-                priors,
+                state.variational.choice,
                 description,
                 action=action,
                 iteration=state.iteration,
