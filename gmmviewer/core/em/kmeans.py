@@ -13,32 +13,33 @@ Qt.
 
 from __future__ import annotations
 
-import math
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gmmviewer.core.em.passes import CHUNK_SIZE, chunks
-from gmmviewer.core.em.threads import pass_threads
+from gmmviewer.core.em.chunk_runner import (
+    MIN_CHUNKS_PER_THREAD,
+    ChunkRunner,
+    block_rows,
+    default_threads,
+    products,
+)
+from gmmviewer.core.em.kmeans_seeding import seed_rows
+from gmmviewer.core.em.passes import CHUNK_SIZE
 
 if TYPE_CHECKING:
     import scipy.sparse
 
-#: Chunks each thread gets at least, by default: handing a pass to a thread costs tens of
-#: microseconds, and milliseconds when the machine is busy, which small data never repay.
-MIN_CHUNKS_PER_THREAD = 4
-
-# OpenBLAS (numpy's wheels) hands a matrix product to its own threads once M * N * K
-# exceeds 4 * 65536, and those threads spin while they wait. Inside our own threads that
-# oversubscribes the cores, and on a busy machine a product of a few hundred
-# microseconds then took tens of milliseconds. Products are therefore cut into row
-# blocks below that size, which keeps each on the thread that asked for it.
-_SINGLE_THREAD_PRODUCT = 4 * 65536
+__all__ = [
+    "MIN_CHUNKS_PER_THREAD",
+    "ChunkRunner",
+    "KMeansResult",
+    "assign",
+    "default_threads",
+    "kmeans",
+    "kmeans_plusplus",
+]
 
 
 @dataclass(frozen=True)
@@ -60,124 +61,6 @@ class KMeansResult:
     inertia: float
     n_iter: int
     converged: bool
-
-
-def default_threads() -> int:
-    """Threads a pass uses by default, as for the E-step (``GMMVIEWER_THREADS`` or the cores)."""
-    return pass_threads()
-
-
-_Buffers = TypeVar("_Buffers")
-
-
-class ChunkRunner:
-    """Runs a function on every chunk of the samples, on up to ``n_threads`` threads.
-
-    The calling thread works too. Threads take the next unprocessed chunk as they
-    become free, so a core that another process keeps busy does less of the work.
-
-    Parameters
-    ----------
-    n_samples : int
-    chunk_size : int
-    n_threads : int or None
-        At most one per chunk. None for :func:`default_threads`, but no more than one
-        per :data:`MIN_CHUNKS_PER_THREAD` chunks.
-    """
-
-    def __init__(self, n_samples: int, chunk_size: int, n_threads: int | None) -> None:
-        if chunk_size < 1:
-            raise ValueError(f"chunk_size must be positive, not {chunk_size}")
-        self.slices: list[slice] = list(chunks(n_samples, chunk_size))
-        self.chunk_size = min(chunk_size, max(n_samples, 1))
-        if n_threads is None:
-            wanted = min(default_threads(), len(self.slices) // MIN_CHUNKS_PER_THREAD)
-        elif n_threads < 1:
-            raise ValueError(f"n_threads must be positive, not {n_threads}")
-        else:
-            wanted = int(n_threads)
-        self.n_threads = max(1, min(wanted, len(self.slices)))
-        self._executor = (
-            ThreadPoolExecutor(self.n_threads - 1, thread_name_prefix="kmeans")
-            if self.n_threads > 1
-            else None
-        )
-
-    @property
-    def n_chunks(self) -> int:
-        return len(self.slices)
-
-    def run(
-        self,
-        work: Callable[[int, slice, _Buffers], None],
-        buffers: Sequence[_Buffers],
-    ) -> None:
-        """Call ``work(index, rows, buffers[thread])`` once for every chunk.
-
-        ``buffers`` has one entry per thread (``n_threads`` of them); a thread only
-        ever touches its own.
-        """
-        next_chunk = iter(range(self.n_chunks))
-        lock = threading.Lock()
-
-        def worker(own: _Buffers) -> None:
-            while True:
-                with lock:
-                    index = next(next_chunk, None)
-                if index is None:
-                    return
-                work(index, self.slices[index], own)
-
-        helpers = []
-        if self._executor is not None:
-            helpers = [self._executor.submit(worker, own) for own in buffers[1 : self.n_threads]]
-        try:
-            worker(buffers[0])
-        finally:
-            # Wait for every helper even if this thread failed: they write into arrays
-            # the caller owns.
-            for helper in helpers:
-                helper.exception()
-        for helper in helpers:
-            helper.result()
-
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown()
-            self._executor = None
-
-    def __enter__(self) -> ChunkRunner:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-def _block_rows(n_rows: int, n_features: int) -> int:
-    """Rows of ``X`` per product with ``n_rows`` centres, kept on one BLAS thread."""
-    return max(1, _SINGLE_THREAD_PRODUCT // max(n_rows * n_features, 1))
-
-
-def _products(weights: np.ndarray, features: np.ndarray, block: int, out: np.ndarray) -> np.ndarray:
-    """``weights @ features`` into ``out``, in blocks of ``block`` columns.
-
-    Parameters
-    ----------
-    weights : ndarray of shape (n_rows, n_terms)
-    features : ndarray of shape (n_terms, size)
-    block : int
-    out : ndarray of shape (n_rows, size)
-    """
-    size = features.shape[1]
-    for start in range(0, size, block):
-        stop = min(start + block, size)
-        np.matmul(weights, features[:, start:stop], out=out[:, start:stop])
-    return out
 
 
 @dataclass
@@ -261,161 +144,8 @@ def kmeans_plusplus(
     X = np.asarray(X, dtype=float)
     with ChunkRunner(X.shape[0], chunk_size, n_threads) as runner:
         summary = _summarise(X, runner)
-        indices = _seed(X, n_clusters, rng, runner, summary.squared_norms)
+        indices = seed_rows(X, n_clusters, rng, runner, summary.squared_norms)
     return X[indices].copy(), indices
-
-
-class _Seeding:
-    """Greedy k-means++ over chunks: one pass over ``X`` per centre chosen.
-
-    The pass that scores the candidates for one centre also brings the running minimum
-    ``closest`` up to date with the centre chosen before (row 0 of the same product),
-    and the scores of the winning candidate, kept per chunk, are the chunks' potentials
-    once it is applied. The next candidates are drawn from those potentials and, within
-    the chunk drawn, from that chunk's own distances: no separate pass to update
-    ``closest`` and no cumulative sum over all N samples.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    n_trials : int
-    runner : ChunkRunner
-    squared_norms : ndarray of shape (n_samples,)
-    """
-
-    def __init__(
-        self, X: np.ndarray, n_trials: int, runner: ChunkRunner, squared_norms: np.ndarray
-    ) -> None:
-        n_samples, n_features = X.shape
-        self.X = X
-        self.runner = runner
-        self.squared_norms = squared_norms
-        #: Squared distance of every sample to its closest centre applied so far.
-        self.closest = np.full(n_samples, np.inf)
-        #: Sum of ``closest`` over every chunk, with the pending centre applied.
-        self.chunk_potentials = np.zeros(runner.n_chunks)
-        #: Sum over every chunk of ``closest`` were each candidate a centre.
-        self.trial_potentials = np.zeros((runner.n_chunks, n_trials))
-        #: A centre already counted in ``chunk_potentials`` but not yet in ``closest``.
-        self.pending: int | None = None
-        self._block = _block_rows(1 + n_trials, n_features)
-        # [-2 c] and ||c||^2 of the pending centre (if any), then of the candidates.
-        self._scaled = np.zeros((1 + n_trials, n_features))
-        self._norms = np.zeros((1 + n_trials, 1))
-        self._n_rows = 0
-        self._with_pending = False
-        self._buffers = [
-            np.empty((1 + n_trials, runner.chunk_size)) for _ in range(runner.n_threads)
-        ]
-
-    def apply(self, centre: int) -> None:
-        """Add row ``centre`` of ``X`` to the centres, in ``closest`` and the potentials."""
-        self.pending = centre
-        self._run(np.empty(0, dtype=np.intp))
-
-    def score(self, candidates: np.ndarray) -> np.ndarray:
-        """Potential of each candidate, shape (n_candidates,), the pending centre applied."""
-        self._run(candidates)
-        return self.trial_potentials[:, : candidates.shape[0]].sum(axis=0)
-
-    def choose(self, candidates: np.ndarray, best: int) -> None:
-        """Make ``candidates[best]``, just scored, the pending centre."""
-        self.chunk_potentials[:] = self.trial_potentials[:, best]
-        self.pending = int(candidates[best])
-
-    def sample(self, targets: np.ndarray) -> np.ndarray:
-        """Rows where the running sum of the distances first reaches each target.
-
-        The distances are ``closest`` with the pending centre applied. The chunk comes
-        from the chunk potentials, the row from a cumulative sum over that chunk alone.
-
-        Parameters
-        ----------
-        targets : ndarray of shape (n_targets,)
-
-        Returns
-        -------
-        indices : ndarray of shape (n_targets,)
-        """
-        runner = self.runner
-        ends = np.cumsum(self.chunk_potentials)
-        chunk_indices = np.minimum(np.searchsorted(ends, targets), runner.n_chunks - 1)
-        indices = np.empty(targets.shape[0], dtype=np.intp)
-        for t, (index, target) in enumerate(zip(chunk_indices, targets, strict=True)):
-            rows = runner.slices[index]
-            distances = self.closest[rows]
-            if self.pending is not None:
-                deviations = self.X[rows] - self.X[self.pending]
-                distances = np.minimum(distances, np.einsum("nd,nd->n", deviations, deviations))
-            offset = target - (ends[index] - self.chunk_potentials[index])
-            row = int(np.searchsorted(np.cumsum(distances), offset))
-            # Rounding may leave the target just past the chunk's own total.
-            indices[t] = rows.start + min(row, distances.shape[0] - 1)
-        return indices
-
-    def _run(self, candidates: np.ndarray) -> None:
-        """One pass: apply the pending centre and score ``candidates``."""
-        self._with_pending = self.pending is not None
-        rows = ([self.pending] if self.pending is not None else []) + list(candidates)
-        self._n_rows = len(rows)
-        centres = self.X[rows]
-        np.multiply(centres, -2.0, out=self._scaled[: self._n_rows])
-        np.einsum("td,td->t", centres, centres, out=self._norms[: self._n_rows, 0])
-        self.runner.run(self._chunk, self._buffers)
-        self.pending = None
-
-    def _chunk(self, index: int, rows: slice, own: np.ndarray) -> None:
-        X_chunk = self.X[rows]
-        closest = self.closest[rows]
-        distances = own[: self._n_rows, : X_chunk.shape[0]]
-        _products(self._scaled[: self._n_rows], X_chunk.T, self._block, distances)
-        distances += self._norms[: self._n_rows]
-        distances += self.squared_norms[rows]
-        if self._with_pending:
-            # Rounding can take a distance a little below zero.
-            np.maximum(distances[0], 0.0, out=distances[0])
-            np.minimum(closest, distances[0], out=closest)
-            self.chunk_potentials[index] = closest.sum()
-            distances = distances[1:]
-        if distances.shape[0]:
-            # closest is never negative, so this also lifts distances below zero to zero.
-            np.clip(distances, 0.0, closest, out=distances)
-            np.sum(distances, axis=1, out=self.trial_potentials[index, : distances.shape[0]])
-
-
-def _seed(
-    X: np.ndarray,
-    n_clusters: int,
-    rng: np.random.Generator,
-    runner: ChunkRunner,
-    squared_norms: np.ndarray,
-) -> np.ndarray:
-    """Rows of ``X`` chosen by greedy k-means++, shape (n_clusters,).
-
-    Draws from ``rng`` as the unchunked algorithm does: the first row, then
-    ``2 + log k`` uniforms per further centre.
-    """
-    n_samples = X.shape[0]
-    n_trials = 2 + int(math.log(n_clusters))
-    seeding = _Seeding(X, n_trials, runner, squared_norms)
-    indices = np.empty(n_clusters, dtype=np.intp)
-    indices[0] = rng.integers(n_samples)
-    seeding.apply(int(indices[0]))
-    for c in range(1, n_clusters):
-        potential = seeding.chunk_potentials.sum()
-        if potential <= 0.0:
-            # Every point coincides with a centre: any unused point will do.
-            if seeding.pending is not None:
-                seeding.apply(seeding.pending)
-            unused = np.setdiff1d(np.arange(min(n_samples, n_clusters + 1)), indices[:c])
-            indices[c] = unused[0] if unused.size else rng.integers(n_samples)
-            seeding.apply(int(indices[c]))
-            continue
-        candidates = seeding.sample(rng.random(n_trials) * potential)
-        best = int(np.argmin(seeding.score(candidates)))
-        indices[c] = candidates[best]
-        seeding.choose(candidates, best)
-    return indices
 
 
 # --- Lloyd ----------------------------------------------------------------------------
@@ -512,7 +242,7 @@ class _LloydPass:
         self.runner = runner
         self.n_clusters = n_clusters
         self.total_squared_norm = total_squared_norm
-        self.block = _block_rows(n_clusters, n_features)
+        self.block = block_rows(n_clusters, n_features)
         self.buffers = [
             _LloydBuffers.allocate(n_clusters, runner.chunk_size) for _ in range(runner.n_threads)
         ]
@@ -565,7 +295,7 @@ class _LloydPass:
         at_nearest = own.at_nearest[:, :size]
         scores = own.scores[:, :size]
         best = own.best[:size]
-        _products(self._scaled, X_chunk.T, self.block, distances)
+        products(self._scaled, X_chunk.T, self.block, distances)
         distances += self._norms
         # The first nearest centre, as argmin: the centres at the minimum score K - k,
         # and the best score is a maximum over rows, a fast reduction (np.argmin over
@@ -663,7 +393,7 @@ def kmeans(
         summary = _summarise(X, runner)
         if initial_centres is None:
             rng = np.random.default_rng(seed)
-            centres = X[_seed(X, n_clusters, rng, runner, summary.squared_norms)]
+            centres = X[seed_rows(X, n_clusters, rng, runner, summary.squared_norms)]
         else:
             centres = np.array(initial_centres, dtype=float)
             if centres.shape != (n_clusters, X.shape[1]):
