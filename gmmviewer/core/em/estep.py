@@ -125,7 +125,8 @@ def e_step(
     """
     n_samples = X.shape[0]
     kind = pass_dtype(X, dtype)
-    stats = _statistics_for(params, X, dtype=kind)
+    bounds = data_bounds(X) if n_samples else None
+    stats = _statistics_for(params, X, bounds, dtype=kind)
     allocate = np.empty if arrays is None else arrays.empty
     resp = allocate((params.n_components, n_samples), kind)
     hard = allocate((n_samples,), np.intp)
@@ -136,7 +137,9 @@ def e_step(
         resp[:, rows] = buffers.scratch
         most_responsible_chunk(buffers, hard[rows])
 
-    totals = _e_step_pass(X, params, stats, chunk_size, kind, threads, keep, entropy=True)
+    totals = _e_step_pass(
+        X, params, stats, chunk_size, kind, threads, keep, entropy=True, bounds=bounds
+    )
     resp.setflags(write=False)
     hard.setflags(write=False)
     return Posterior(params, resp, hard, totals[0], totals[1], stats.freeze())
@@ -178,7 +181,9 @@ def e_step_streaming(
     """
     kind = pass_dtype(X, dtype)
     stats = _statistics_for(params, X, bounds, dtype=kind) if statistics else None
-    total, _ = _e_step_pass(X, params, stats, chunk_size, kind, threads, None, entropy=False)
+    total, _ = _e_step_pass(
+        X, params, stats, chunk_size, kind, threads, None, entropy=False, bounds=bounds
+    )
     return total, stats
 
 
@@ -215,22 +220,22 @@ def _e_step_pass(
     keep: Callable[[slice, ChunkBuffers], None] | None,
     *,
     entropy: bool,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, float]:
     """One E-step pass on the pass threads: log-likelihood and entropy, ``stats`` filled.
 
     Every chunk is normalised on some thread into that thread's buffers; ``keep``, when
     given, copies what it needs of them (into its own rows of a larger array) there and
     then. The chunks' sums and moments are combined in chunk order, so the results do
-    not depend on the number of threads.
+    not depend on the number of threads. ``bounds`` are the data's (computed here when
+    a diagonal expansion needs them and the caller has not).
     """
     n_samples = X.shape[0]
     terms = ComponentTerms.of(params, dtype)
     expansion = None
     if params.covariance_type in ("diag", "spherical") and n_samples:
-        bounds = data_bounds(X) if stats is None else None
-        if stats is not None:
-            bounds = (stats.centres.min(axis=0), stats.centres.max(axis=0))
-            bounds = _union(bounds, data_bounds(X))
+        if bounds is None:
+            bounds = data_bounds(X)
         expansion = DiagonalExpansion.of(params, terms.exact_constant, bounds, dtype)
         if expansion is None and dtype != np.float64:
             # float32 allows the expansion only for well-scaled data; where float64 allows
@@ -284,13 +289,6 @@ def _e_step_pass(
         if stats is not None and moments is not None:
             stats.add_moments(moments)
     return total, entropy_total
-
-
-def _union(
-    first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """The bounding box of two boxes, each as (smallest, largest) per column."""
-    return np.minimum(first[0], second[0]), np.maximum(first[1], second[1])
 
 
 def posterior(

@@ -217,7 +217,9 @@ def fit(
             break
 
     # The final parameters' log-likelihood needs one more E-step (scikit-learn does one too).
-    final_log_likelihood, _ = e_step_streaming(passes, params, statistics=False, threads=threads)
+    final_log_likelihood, _ = e_step_streaming(
+        passes, params, statistics=False, bounds=bounds, threads=threads
+    )
     records.append(IterationRecord(n_iter, params, final_log_likelihood, status))
     return FitResult(
         params=params,
