@@ -619,6 +619,17 @@ class EMSession:
         model = self.state.variational
         return None if model is None else model.choice
 
+    def run_start_params(self) -> GMMParams:
+        """The mixture the current run began from.
+
+        The run's first state's parameters; when that state is a variational start from
+        explicit parameters, those parameters (not their variational expectations), so
+        that changing the method or the priors again starts from the same mixture.
+        """
+        first = self._history[self.run_bounds()[0]]
+        model = first.variational
+        return model.origin if model is not None and model.origin is not None else first.params
+
     def switch_method(self, variational: PriorChoice | None, replace: bool = False) -> SessionState:
         """Start again from the current run's start with another method or priors (undoable).
 
@@ -638,9 +649,7 @@ class EMSession:
         ParameterError
             For priors out of range; the session is unchanged.
         """
-        first = self._history[self.run_bounds()[0]]
-        model = first.variational
-        start = model.origin if model is not None and model.origin is not None else first.params
+        start = self.run_start_params()
         if variational is None:
             # A copy: the session caches posteriors by parameter identity, and a variational
             # start's expected mixture must not share its EM posterior with the EM start.

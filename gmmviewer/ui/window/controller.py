@@ -2,12 +2,14 @@
 
 It holds the EM session and everything that happens to it: loading a data set or a
 saved session, stepping, running, editing, navigating the history, and whether the
-session has unsaved changes. User actions arrive as method calls (the window wires its
-actions here); the session's ``changed`` event and the :class:`ViewState`'s come back,
-and the views are pushed the new state through the one presenter
-(:func:`~gmmviewer.ui.views.present.present`). Views never compute EM and never talk to
-the session themselves; collaborators (file operations, teaching tools) talk to this
-object and to a :class:`~gmmviewer.ui.window.reporter.Reporter`, never to the window.
+session has unsaved changes; new starts and edits go through the
+:class:`~gmmviewer.ui.window.editing.SessionEditor` it owns. User actions arrive as
+method calls (the window wires its actions here); the session's ``changed`` event and
+the :class:`ViewState`'s come back, and the views are pushed the new state through the
+one presenter (:func:`~gmmviewer.ui.views.present.present`). Views never compute EM and
+never talk to the session themselves; collaborators (file operations, teaching tools)
+talk to this object and to a :class:`~gmmviewer.ui.window.reporter.Reporter`, never to
+the window.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from PySide6 import QtCore
 
 from gmmviewer.core.data.dataset import Dataset
@@ -24,17 +25,12 @@ from gmmviewer.core.data.synthetic import make_preset
 from gmmviewer.core.em.objective import DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.session.em_session import EMSession
-from gmmviewer.core.session.history import SessionState
-from gmmviewer.core.session.variational_state import PriorChoice
-from gmmviewer.ui.panels.controls import ModelSettings
 from gmmviewer.ui.views.plot_view import PlotView
+from gmmviewer.ui.window.editing import SessionEditor
 from gmmviewer.ui.window.reporter import Reporter
 from gmmviewer.ui.window.session_drawing import SessionDrawer, Views
 from gmmviewer.ui.window.step_runner import StepRunner
 from gmmviewer.ui.window.view_state import ViewState
-
-#: Up to this many samples a drag updates the session live; above it, when released.
-LIVE_DRAG_SAMPLES = 50_000
 
 #: The built-in demo: the classic lecture mixture, fixed seeds, ready for the first Step.
 DEMO_PRESET = "lecture"
@@ -96,7 +92,6 @@ class Controller(QtCore.QObject):
         self.drawer = SessionDrawer(views, view_state)
         self.session_path = ""
         self._running = False
-        self._dragging: int | None = None
         self._finish_iteration = False
         self._shut_down = False
         self._saved_state: object | None = None
@@ -112,26 +107,26 @@ class Controller(QtCore.QObject):
         self._run_timer.timeout.connect(self._run_tick)
         # Since the current half-step of a run began: its time counts towards the wait.
         self._tick_clock = QtCore.QElapsedTimer()
-        # The state the concentration slider's drag last made, which the next one replaces.
-        self._method_drag: SessionState | None = None
+        #: New starts (model settings, method, arithmetic) and edits (means, components).
+        self.editor = SessionEditor(self)
         self._set_views_connected(True)
 
     # ================================================================ wiring
     def _set_views_connected(self, connected: bool) -> None:
         """The one place where view signals are wired to the controller (and unwired)."""
-        views = self.views
+        views, editor = self.views, self.editor
         pairs: list[tuple[Any, Callable[..., Any]]] = [
             (views.nll.entry_clicked, self.go_to),
-            (views.controls.model_changed, self.apply_model_settings),
-            (views.controls.tolerance_changed, self.set_tolerance),
-            (views.controls.max_iter_changed, self.set_max_iter),
-            (views.controls.reg_covar_changed, self.set_reg_covar),
+            (views.controls.model_changed, editor.apply_model_settings),
+            (views.controls.tolerance_changed, editor.set_tolerance),
+            (views.controls.max_iter_changed, editor.set_max_iter),
+            (views.controls.reg_covar_changed, editor.set_reg_covar),
             (views.controls.speed_changed, self.set_speed),
-            (views.controls.method.method_changed, self.set_method),
+            (views.controls.method.method_changed, editor.set_method),
         ]
         for plot in (views.scatter, views.histogram):
             pairs += [
-                (plot.mean_dragged, self.on_mean_dragged),
+                (plot.mean_dragged, editor.on_mean_dragged),
                 (plot.point_clicked, self._on_point_clicked),
             ]
         for signal, slot in pairs:
@@ -486,157 +481,30 @@ class Controller(QtCore.QObject):
             self.go_to(stop - 1)
             self.views.nll.fit_view()  # after a wheel zoom, End shows the whole run again
 
-    # ---------------------------------------------------------- initialisation
+    # ------------------------------------------------- new starts and edits
     def reinitialize(self, seed: int | None = None) -> None:
         """Re-initialise with the panel's settings (and a given seed)."""
-        if not self._can_step():
-            return
-        settings = self.views.controls.model_settings()
-        self.guarded(
-            lambda: self.session.reinitialize(
-                settings.init,
-                seed=settings.seed if seed is None else seed,
-                n_components=settings.n_components,
-                covariance_type=settings.covariance_type,
-            )
-        )
+        self.editor.reinitialize(seed)
 
     def reinitialize_with_new_seed(self) -> None:
-        """Re-initialise button: a new seed each press shows how much the start matters."""
-        if self.session is not None:
-            self.reinitialize(seed=(self.session.seed or 0) + 1)
-
-    def apply_model_settings(self, settings: ModelSettings) -> None:
-        """K, covariance type, initialisation or seed changed in the panel: start again."""
-        if self.session is None:
-            return
-        self.pause()
-        if self.runner.busy:
-            self.refresh()
-            return
-        self.guarded(
-            lambda: self.session.reinitialize(
-                settings.init,
-                seed=settings.seed,
-                n_components=settings.n_components,
-                covariance_type=settings.covariance_type,
-            )
-        )
-
-    def set_method(self, choice: PriorChoice | None, dragging: bool = False) -> None:
-        """EM or variational, or the priors, changed in the panel: start again (undoable).
-
-        The fit restarts from the mixture the current run began with. The entries of one
-        slider drag replace each other, so the drag is one undo step.
-        """
-        session = self.session
-        if session is None:
-            return
-        self.pause()
-        if self.runner.busy:
-            self.refresh()
-            return
-        merge = self._method_drag is not None and session.state is self._method_drag
-        if self.guarded(lambda: session.switch_method(choice, replace=merge)):
-            self._method_drag = session.state if dragging else None
-        else:
-            self._method_drag = None
+        """Re-initialise button: a new seed each press."""
+        self.editor.reinitialize_with_new_seed()
 
     def set_fast_arithmetic(self, fast: bool) -> None:
-        """EM > Fast arithmetic: the current run again, in a new float32 (or float64) session.
-
-        The arithmetic type belongs to a session (its saved numbers were computed in it),
-        so switching starts a new session from the current run's start, after asking
-        about unsaved work like any other replacement.
-        """
-        session = self.session
-        dtype = "float32" if fast else "float64"
-        if session is None or session.dtype == dtype:
-            return
-        self.pause()
-        if self.runner.busy or not self.may_replace_session():
-            self.refresh()  # the check mark shows the session's type again
-            return
-        first = session.history[session.run_bounds()[0]]
-        model = first.variational
-        start = model.origin if model is not None and model.origin is not None else first.params
-        settings = session.fit_settings()
-        settings["dtype"] = dtype
-        try:
-            replacement = EMSession(
-                session.dataset, params=start, variational=session.prior_choice, **settings
-            )
-        except GMMViewerError as error:
-            self.reporter.error(str(error))
-            self.refresh()
-            return
-        self.show_session(replacement)
+        """EM > Fast arithmetic: the current run again, in a new session."""
+        self.editor.set_fast_arithmetic(fast)
 
     def set_params(self, params: Any, description: str) -> bool:
         """Start again from explicit parameters (model selection, restarts)."""
-        session = self.session
-        if session is None or not self._can_step():
-            return False
-        return self.guarded(lambda: session.set_params(params, description))
-
-    def set_tolerance(self, tol: float) -> None:
-        """The stopping tolerance (no new start needed)."""
-        if self.session is not None:
-            self.guarded(lambda: setattr(self.session, "tol", tol))
-
-    def set_max_iter(self, max_iter: int) -> None:
-        """The iteration limit (no new start needed)."""
-        if self.session is not None:
-            self.guarded(lambda: setattr(self.session, "max_iter", max_iter))
-
-    def set_reg_covar(self, reg_covar: float) -> None:
-        """reg_covar for later M-steps (no new start needed)."""
-        if self.session is not None:
-            self.guarded(lambda: setattr(self.session, "reg_covar", reg_covar))
-
-    # ----------------------------------------------------------------- editing
-    def on_mean_dragged(self, component: int, x: float, y: float, finished: bool) -> None:
-        """A mean handle moved: an undoable edit (one per drag).
-
-        A drag during Run pauses the run first (the step in flight is dropped), so the
-        edit is never lost; Run then continues from the edited means.
-        """
-        session = self.session
-        if session is None:
-            return
-        if self._running:
-            self.pause()
-        live = session.n_samples <= LIVE_DRAG_SAMPLES
-        if not finished and not live:
-            return  # the view moves the ellipse itself; the edit lands on release
-        if component >= session.n_components:
-            self.refresh()
-            return
-        dims = list(self.view_state.dims)
-        mean = np.array(session.params.means[component], dtype=float)
-        mean[dims] = (x, y)[: len(dims)]
-        if not np.all(np.isfinite(mean)):
-            self.refresh()
-            return
-        merge = self._dragging == component
-        self._dragging = None if finished else component
-        if np.array_equal(mean, session.params.means[component]) and finished and merge:
-            return
-        self.guarded(lambda: session.move_mean(component, mean, merge=merge))
+        return self.editor.set_params(params, description)
 
     def add_component_at(self, x: float, y: float) -> None:
         """Add a component with its mean at a clicked point."""
-        session = self.session
-        if session is None or not self._can_step():
-            return
-        mean = session.params.means.mean(axis=0).copy()
-        mean[list(self.view_state.dims)] = (x, y)[: len(self.view_state.dims)]
-        self.guarded(lambda: session.add_component(mean))
+        self.editor.add_component_at(x, y)
 
     def remove_component(self, component: int) -> None:
         """Remove one component."""
-        if self.session is not None and self._can_step():
-            self.guarded(lambda: self.session.remove_component(component))
+        self.editor.remove_component(component)
 
     def _on_point_clicked(self, index: int) -> None:
         if self.sender() is self.plot:
