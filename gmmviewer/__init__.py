@@ -7,11 +7,12 @@ The package's public, Qt-free API (importing it never loads Qt)::
     result = gmmviewer.fit(data, n_components=2)
     session = gmmviewer.EMSession(data, 2)   # step, undo, edit, observe
     vb = gmmviewer.fit_variational(data.X, n_components=8)   # variational Bayes
+
+``gmmviewer.show(X, n_components=3)`` opens the window on an array, a Dataset or a
+session from a script or a notebook and returns the live session (Qt loads only then).
 """
 
 from __future__ import annotations
-
-__version__ = "0.1.0"
 
 from gmmviewer.core.data.dataset import Dataset, LoadReport
 from gmmviewer.core.data.synthetic import PRESETS, make_preset, make_random_mixture, sample_mixture
@@ -34,6 +35,8 @@ from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.core.session.history import SessionState
 from gmmviewer.core.session.variational_state import PriorChoice
 from gmmviewer.core.vb.fit import VariationalFitResult, fit_variational
+from gmmviewer.interactive import show
+from gmmviewer.version import __version__
 
 __all__ = [
     "INIT_METHODS",
@@ -68,6 +71,7 @@ __all__ = [
     "make_random_mixture",
     "sample_mixture",
     "save_params",
+    "show",
     "sniff_csv",
     "write_data_csv",
 ]

@@ -27,7 +27,14 @@ from gmmviewer.cli_arguments import (
     _non_negative_float,
     _seed,
 )
+from gmmviewer.cli_assignments import (
+    add_assignments_option,
+    check_assignments_path,
+    write_em_assignments,
+)
 from gmmviewer.cli_progress import Progress
+from gmmviewer.cli_replay import COMMAND as EXPORT_HTML
+from gmmviewer.cli_replay import add_export_html_parser, run_export_html
 from gmmviewer.cli_variational import (
     FIT_METHODS,
     IN_USE_WEIGHT,
@@ -78,7 +85,7 @@ __all__ = [
 ]
 
 PROG = "gmmviewer"
-SUBCOMMANDS = ("fit", "generate")
+SUBCOMMANDS = ("fit", "generate", EXPORT_HTML)
 
 
 # ======================================================================= parsers
@@ -110,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit_parser.add_argument(
         "-o", "--output", required=True, metavar="OUT", help="parameter file to write"
     )
+    add_assignments_option(fit_parser)
     fit_parser.add_argument(
         "--progress",
         action="store_true",
@@ -170,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate_parser.add_argument(
         "--labels", action="store_true", help="add a 'component' column with the true labels"
     )
+    add_export_html_parser(commands)
     return parser
 
 
@@ -193,6 +202,7 @@ def window_parser() -> argparse.ArgumentParser:
 def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``gmmviewer fit``: load, fit, summarise, write."""
     output_format = _output_format(args.output)
+    check_assignments_path(args.assignments)
     _check_method_options(args)
     if args.k is None and args.init_params is None:
         raise CommandError("give the number of components with -k K (or --init-params FILE)")
@@ -264,6 +274,7 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.quiet:
         out.write(format_summary(dataset, params, result, log_likelihood, args))
         out.write(f"wrote {args.output}\n")
+    write_em_assignments(args, dataset, result.params, out)
     if result.status and not args.quiet:
         err.write(f"{PROG}: warning: {result.status}\n")
     return 0
@@ -381,6 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_window(args)
         if args.command == "fit":
             return run_fit(args, sys.stdout, sys.stderr)
+        if args.command == EXPORT_HTML:
+            return run_export_html(args, sys.stdout, sys.stderr)
         return run_generate(args, sys.stdout, sys.stderr)
     except (GMMViewerError, OSError) as error:
         sys.stderr.write(f"{PROG}: error: {_one_line(error)}\n")
@@ -406,7 +419,9 @@ def _combined_help_parser() -> argparse.ArgumentParser:
         "  gmmviewer fit DATA.csv -k K -o OUT.json   fit and write parameters\n"
         "  gmmviewer generate --preset lecture -n 600 -o DATA.csv\n"
         "                                            sample a synthetic mixture\n"
-        "Run 'gmmviewer fit --help' or 'gmmviewer generate --help' for their options."
+        "  gmmviewer export-html SESSION.gmmv -o OUT.html\n"
+        "                                            a saved session as an HTML replay page\n"
+        "Run 'gmmviewer COMMAND --help' (fit, generate, export-html) for their options."
     )
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser

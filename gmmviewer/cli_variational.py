@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 import numpy as np
 
 from gmmviewer.cli_arguments import CommandError, _number, _number_list
+from gmmviewer.cli_assignments import write_variational_assignments
 from gmmviewer.cli_progress import Progress
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.files.paramfile import save_params
@@ -177,6 +178,7 @@ def _run_variational_fit(
     if not args.quiet:
         out.write(format_variational_summary(dataset, params, result, args))
         out.write(f"wrote {args.output}\n")
+    write_variational_assignments(args, dataset, result.variational, out)
     return 0
 
 

@@ -33,3 +33,7 @@ class SessionError(GMMViewerError, RuntimeError):
 
 class Cancelled(GMMViewerError):
     """Long work was stopped on request (not an error to show the user)."""
+
+
+class MissingDependencyError(GMMViewerError, ImportError):
+    """An optional dependency (such as scikit-learn) is not installed."""

@@ -2,7 +2,10 @@
 
 Pure numpy; no Qt. Covariances are stored in scikit-learn's compact form for their
 ``covariance_type`` (see :mod:`gmmviewer.core.em.gaussian`); :meth:`GMMParams.full_covariances`
-expands them to one D x D matrix per component for views and files.
+expands them to one D x D matrix per component for views and files. Per-sample results
+(``predict``, ``predict_proba``, ``score_samples``, ``bic``, ...) are computed in
+:mod:`gmmviewer.core.params_scoring`; conversions to and from scikit-learn in
+:mod:`gmmviewer.core.params_sklearn`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gmmviewer.core import params_scoring as scoring
+from gmmviewer.core import params_sklearn
 from gmmviewer.core.em.gaussian import (
     SingularCovarianceError,
     check_covariance_type,
@@ -329,3 +334,57 @@ class GMMParams:
             "spherical": k,
         }[self.covariance_type]
         return int(covariance_count + k * d + k - 1)
+
+    # ------------------------------------------------------ per-sample results
+    # scikit-learn's GaussianMixture methods of the same names; the work is done in
+    # gmmviewer.core.params_scoring. X: (n_samples, n_features), or 1-D for one feature.
+    # A bad X raises a DataError, invalid parameters a ParameterError.
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Each sample's most probable component (0-based, first on ties), shape (n_samples,)."""
+        return scoring.predict(self._samples(X), self)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Responsibilities, shape (n_samples, n_components); every row sums to one."""
+        return scoring.predict_proba(self._samples(X), self)
+
+    def score_samples(self, X: np.ndarray) -> np.ndarray:
+        """Log-density of the mixture at each sample, shape (n_samples,)."""
+        return scoring.score_samples(self._samples(X), self)
+
+    def score(self, X: np.ndarray) -> float:
+        """Mean log-likelihood per sample."""
+        return float(np.mean(self.score_samples(X)))
+
+    def bic(self, X: np.ndarray) -> float:
+        """Bayesian information criterion on ``X``, ``-2 log L + p log N`` (lower is better)."""
+        return scoring.bic(self._samples(X), self)
+
+    def aic(self, X: np.ndarray) -> float:
+        """Akaike information criterion on ``X``, ``-2 log L + 2 p`` (lower is better)."""
+        return scoring.aic(self._samples(X), self)
+
+    def _samples(self, X: np.ndarray) -> np.ndarray:
+        self.validate()
+        return scoring.check_samples(X, self.n_features)
+
+    # ------------------------------------------------------------ scikit-learn
+    @classmethod
+    def from_sklearn(cls, estimator: object) -> GMMParams:
+        """The parameters of a fitted scikit-learn ``GaussianMixture`` (any covariance type).
+
+        A ``BayesianGaussianMixture`` gives its ``weights_``, ``means_`` and
+        ``covariances_``: the expected mixture, whose responsibilities differ a little
+        from the model's own variational ones (see
+        :func:`~gmmviewer.core.params_sklearn.sklearn_parameters`). Only attributes are
+        read. Raises ParameterError for anything else, or a model that is not fitted.
+        """
+        return cls(*params_sklearn.sklearn_parameters(estimator)).validate()
+
+    def to_sklearn(self, X: np.ndarray | None = None, *, n_iter: int = 0) -> object:
+        """A fitted ``sklearn.mixture.GaussianMixture`` holding exactly these parameters.
+
+        ``lower_bound_`` is the mean log-likelihood on ``X`` when given (else -inf) and
+        ``n_iter_`` is ``n_iter``; see :func:`~gmmviewer.core.params_sklearn.to_sklearn`.
+        scikit-learn is imported now: MissingDependencyError when it is not installed.
+        """
+        return params_sklearn.to_sklearn(self.validate(), X, n_iter=n_iter)

@@ -17,6 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.files.csv_reader import load_csv
 from gmmviewer.core.files.session_file import SESSION_EXTENSION, OpenedSession, load_session
+from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.ui.resources import app_icon
 from gmmviewer.ui.window.main_window import MainWindow
 
@@ -92,6 +93,16 @@ def initial_data(args: argparse.Namespace) -> Dataset | OpenedSession | None:
     if str(path).lower().endswith(SESSION_EXTENSION):
         return load_session(path)
     return load_csv(path, args.columns, normalize=args.normalize, min_rows=args.k or 1)
+
+
+def window_for(session: EMSession, settings: QtCore.QSettings | None = None) -> MainWindow:
+    """A new window showing ``session`` as it is, not yet on screen (``gmmviewer.show``).
+
+    The application must exist and pyqtgraph be configured (:func:`configure_pyqtgraph`).
+    """
+    window = MainWindow(settings)
+    window.controller.show_session(session)
+    return window
 
 
 def run_app(args: argparse.Namespace) -> int:

@@ -38,6 +38,10 @@ class LoadReport:
         A leading row-index column that was not fitted.
     decimal : str
         The decimal mark the numbers used.
+    row_numbers : ndarray of shape (n_rows_kept,), int, or None
+        The 1-based data row in the file of every row kept, counting every data row
+        (dropped ones too) but not the header, comment or blank lines. None when no row
+        was dropped: the rows are then 1..N.
     """
 
     delimiter: str | None = ","
@@ -48,6 +52,7 @@ class LoadReport:
     n_rows_dropped: int = 0
     index_column: str | None = None
     decimal: str = "."
+    row_numbers: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def summary(self) -> str:
         """One line: rows kept, rows dropped, columns skipped."""
@@ -90,6 +95,10 @@ class Dataset:
         The true parameters (in data units), for generated data.
     report : LoadReport, optional
         What loading a file kept and dropped.
+    edited : bool
+        True for data changed by hand (points painted, moved or deleted; see
+        :meth:`with_rows`). Only an edited data set may have no rows: loaders and
+        generators never make one.
     """
 
     X: np.ndarray
@@ -100,6 +109,7 @@ class Dataset:
     labels: np.ndarray | None = None
     truth: GMMParams | None = None
     report: LoadReport | None = field(default=None, compare=False)
+    edited: bool = False
 
     def __post_init__(self) -> None:
         X = np.asarray(self.X, dtype=float)
@@ -107,7 +117,7 @@ class Dataset:
             X = X.reshape(-1, 1)
         if X.ndim != 2:
             raise DataError(f"data must be a 2-D array (samples x features), got {X.ndim}-D")
-        if X.shape[0] == 0:
+        if X.shape[0] == 0 and not self.edited:
             raise DataError("the data set has no rows")
         if X.shape[1] == 0:
             raise DataError("the data set has no columns")
@@ -120,7 +130,7 @@ class Dataset:
         offset = np.zeros(d) if self.offset is None else np.asarray(self.offset, float)
         scale = np.ones(d) if self.scale is None else np.asarray(self.scale, float)
         check_data_magnitude(X, columns)
-        if self.offset is not None or self.scale is not None:
+        if (self.offset is not None or self.scale is not None) and X.shape[0]:
             # The data's own units must be representable too (parameters are exported in them).
             with np.errstate(over="ignore", invalid="ignore"):
                 raw_bound = np.abs(offset) + np.abs(scale) * np.max(np.abs(X), axis=0)
@@ -152,6 +162,46 @@ class Dataset:
         if not self.normalized:
             return self.X
         return self.X * self.scale + self.offset
+
+    def with_rows(self, X: np.ndarray) -> Dataset:
+        """The same columns holding other rows: what editing the data by hand makes.
+
+        Columns, source, normalisation (``offset``, ``scale``) and the true parameters
+        are kept; the true labels are dropped (painted points have none, and moved ones
+        no longer came from their component), and so is the load report (it describes a
+        file these rows are no longer). The result is :attr:`edited` and may be empty.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_rows, n_features)
+            In the units of :attr:`X` (z-scores when normalised); ``n_rows`` may be 0.
+
+        Raises
+        ------
+        DataError
+            For another number of columns, a non-finite value, or a value too large
+            (in ``X`` or in the data's own units).
+        """
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            shape = "x".join(str(n) for n in X.shape) or "a scalar"
+            raise DataError(
+                f"the new rows must have {self.n_features} columns, got an array of shape {shape}"
+            )
+        return replace(self, X=X, labels=None, report=None, edited=True)
+
+    @classmethod
+    def empty(cls, columns: tuple[str, ...] | int = 2, source: str = "") -> Dataset:
+        """An edited data set with no rows (an empty canvas to draw points on).
+
+        Parameters
+        ----------
+        columns : tuple of str or int
+            The column names, or how many columns (named ``x1``, ``x2``, ...).
+        source : str
+        """
+        names = tuple(f"x{i + 1}" for i in range(columns)) if isinstance(columns, int) else columns
+        return cls(np.zeros((0, len(names))), names, source, edited=True)
 
     def with_normalization(self, normalize: bool) -> Dataset:
         """A copy whose ``X`` is z-scored (``normalize=True``) or raw.

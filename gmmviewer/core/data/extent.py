@@ -101,6 +101,24 @@ class DataExtent:
                 f"({self.max_distance:.3g}): move it nearer the data"
             )
 
+    def check_points(self, points: np.ndarray) -> None:
+        """Refuse new data points (shape (n_points, n_features)) as far from the data as
+        no mean may be: the data's extent would swallow every digit of the others.
+
+        Raises
+        ------
+        DataError
+        """
+        distance = np.max(np.abs(np.asarray(points, float) - self.centre), axis=1)
+        far = np.flatnonzero(~(distance <= self.max_distance))
+        if far.size:
+            n = int(far[0])
+            raise DataError(
+                f"a new point is {distance[n]:.3g} from the data's centre, beyond "
+                f"{MAX_MEAN_DISTANCE:.0e} times the data's extent ({self.max_distance:.3g}): "
+                "draw it nearer the data"
+            )
+
     def check_params(self, params: GMMParams) -> GMMParams:
         """Refuse far means and covariances too small or too large for the data.
 

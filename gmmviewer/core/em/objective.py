@@ -18,6 +18,7 @@ import math
 
 from gmmviewer.core.errors import ParameterError
 from gmmviewer.core.params import GMMParams
+from gmmviewer.core.params_scoring import aic_value, bic_value
 
 DEFAULT_TOL = 1e-3
 DEFAULT_MAX_ITER = 100
@@ -65,9 +66,9 @@ def has_converged(previous_lower_bound: float, lower_bound: float, tol: float) -
 
 def bic(log_likelihood: float, params: GMMParams, n_samples: int) -> float:
     """Bayesian information criterion ``-2 log L + p log N`` (lower is better)."""
-    return -2.0 * log_likelihood + params.n_free_parameters() * math.log(n_samples)
+    return bic_value(log_likelihood, params.n_free_parameters(), n_samples)
 
 
 def aic(log_likelihood: float, params: GMMParams) -> float:
     """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
-    return -2.0 * log_likelihood + 2.0 * params.n_free_parameters()
+    return aic_value(log_likelihood, params.n_free_parameters())

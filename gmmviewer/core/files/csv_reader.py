@@ -187,6 +187,8 @@ def load_csv(
         n_rows_dropped=n_read - n_usable,
         index_column=index_column,
         decimal=layout.decimal,
+        # Only when rows were dropped: a file read whole has rows 1..N, stored as nothing.
+        row_numbers=np.flatnonzero(usable) + 1 if n_usable < n_read else None,
     )
     dataset = Dataset(
         X=values[usable] if n_usable < n_read else values,

@@ -260,6 +260,8 @@ def _data(data: dict[str, Any]) -> dict[str, Any]:
         "columns": list(columns),
         "source": _text(data.get("source", ""), "data.source"),
         "normalized": _boolean(data.get("normalized", False), "data.normalized"),
+        # Version 2: data drawn by hand (an empty canvas) are embedded and may have no rows.
+        "edited": _boolean(data.get("edited", False), "data.edited"),
     }
     if "truth_covariance_type" in data:
         kind = data["truth_covariance_type"]
@@ -273,6 +275,8 @@ def _data(data: dict[str, Any]) -> dict[str, Any]:
         return checked
     if mode != "file":
         raise SessionCheckError(f"data.mode must be 'embedded' or 'file', got {_shown(mode)}")
+    if checked["edited"]:
+        raise SessionCheckError("data.mode must be 'embedded' for edited data")
     sha256 = _text(_field(data, "sha256", "data"), "data.sha256")
     if not _SHA256.fullmatch(sha256):
         raise SessionCheckError(f"data.sha256 must be 64 hexadecimal digits, got {_shown(sha256)}")
@@ -328,7 +332,7 @@ def check_embedded_data(
     """The data set stored in the file (mode 'embedded')."""
     X = _float_array(arrays, "X", 2)
     n_samples, n_features = X.shape
-    if n_samples == 0:
+    if n_samples == 0 and not data.get("edited", False):
         raise SessionCheckError("the data X have no rows")
     if n_features != len(data["columns"]):
         raise SessionCheckError(
@@ -362,6 +366,7 @@ def check_embedded_data(
         scale=scale,
         labels=labels,
         truth=truth,
+        edited=bool(data.get("edited", False)),
     )
 
 
@@ -406,13 +411,15 @@ def _float_array(arrays: dict[str, np.ndarray], name: str, ndim: int | None) -> 
 def build_states(
     checked: list[dict[str, Any]],
     table: list[GMMParams],
-    n_samples: int,
+    n_samples: int | None,
     n_features: int,
     link: StateLinker | None = None,
 ) -> list[SessionState]:
     """The history's states, checking what links them to the parameters and the data.
 
-    ``link`` builds (and checks) a variational state's model from its entry.
+    ``link`` builds (and checks) a variational state's model from its entry. With
+    ``n_samples`` None (a history that edits the data) the number of components is left
+    to the caller to check against each state's own data.
     """
     for index, params in enumerate(table):
         if params.n_features != n_features:
@@ -420,7 +427,7 @@ def build_states(
                 f"parameter set {index} has {params.n_features} features but the data have "
                 f"{n_features}"
             )
-        if params.n_components > n_samples:
+        if n_samples is not None and params.n_components > n_samples:
             raise SessionCheckError(
                 f"parameter set {index} has {params.n_components} components, more than the "
                 f"{n_samples} data points"

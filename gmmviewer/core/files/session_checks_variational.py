@@ -321,7 +321,7 @@ def _shaped(arrays: dict[str, np.ndarray], name: str, shape: tuple[int, ...]) ->
 def build_states(
     checked: list[dict[str, Any]],
     table: list[GMMParams],
-    n_samples: int,
+    n_samples: int | None,
     n_features: int,
     variational: VariationalTables | None = None,
 ) -> list[SessionState]:

@@ -22,7 +22,10 @@ arrays, read with ``allow_pickle=False``) holding:
 * the data: ``X`` (what EM fits), ``offset`` and ``scale`` (the normalisation), and
   ``labels`` and ``truth_*`` for generated data; or, for data read from a CSV file
   when embedding is off, the file's path, its SHA-256 and the options it was read with,
-  so opening checks that the file has not changed.
+  so opening checks that the file has not changed. That is the first state's data;
+  since version 2, data edited along the history (points painted, moved, deleted) are
+  stored once each, always embedded, and every state names its own
+  (:mod:`~gmmviewer.core.files.session_datasets`). Version 1 files still open.
 
 Responsibilities are never stored: the session recomputes them.
 
@@ -47,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from gmmviewer.core.analysis.prediction_log import predictions_meta, restore_predictions
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.errors import GMMViewerError, SessionFileError
 from gmmviewer.core.files.atomic import atomic_write
@@ -69,7 +73,14 @@ from gmmviewer.core.files.session_checks_variational import (
     build_states,
     check_meta,
     check_variational_tables,
-    verify_history,
+)
+from gmmviewer.core.files.session_datasets import (
+    attach_datasets,
+    check_datasets,
+    history_datasets,
+    state_fields,
+    store_datasets,
+    verify_by_dataset,
 )
 from gmmviewer.core.limits import MAX_DATA_FILE_BYTES, MAX_SESSION_FILE_BYTES, byte_size
 from gmmviewer.core.params import GMMParams
@@ -79,7 +90,11 @@ from gmmviewer.core.vb.priors import VariationalPriors
 from gmmviewer.core.vb.variational import VariationalParams
 
 FORMAT_NAME = "gmmviewer-session"
-FORMAT_VERSION = 1
+#: The version of files whose history edits the data; a history that does not is written
+#: as version 1, which it is exactly, so older releases still open it.
+FORMAT_VERSION = 2
+#: The versions :func:`load_session` reads (1: the data never change along the history).
+READABLE_VERSIONS = (1, 2)
 SESSION_EXTENSION = ".gmmv"
 
 
@@ -102,8 +117,16 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 
 def can_reference(dataset: Dataset) -> bool:
-    """True when the data were read from a CSV file that still exists (so it can be referenced)."""
-    return dataset.report is not None and bool(dataset.source) and os.path.isfile(dataset.source)
+    """True when the data were read from a CSV file that still exists (so it can be referenced).
+
+    Data edited by hand never can: only their own rows say what they are.
+    """
+    return (
+        not dataset.edited
+        and dataset.report is not None
+        and bool(dataset.source)
+        and os.path.isfile(dataset.source)
+    )
 
 
 def save_session(
@@ -148,8 +171,13 @@ def save_session(
         return index_of[key]
 
     variational = _VariationalTables(arrays, params_index)
+    datasets, dataset_indices = history_datasets(session.history)
+    # A history that never edits the data is written exactly as version 1 was.
+    edits_data = (
+        len(datasets) > 1 or datasets[0].edited or not all(s.placed for s in session.history)
+    )
     states = []
-    for state in session.history:
+    for state, dataset_index in zip(session.history, dataset_indices, strict=True):
         entry: dict[str, Any] = {
             "action": state.action,
             "description": state.description,
@@ -166,10 +194,12 @@ def save_session(
             "status": state.status,
             "component": state.component,
         }
+        if edits_data:
+            entry.update(state_fields(state, dataset_index))
         if state.variational is not None:  # an EM state stays exactly as before
             entry["variational"] = variational.links(state.variational)
         states.append(entry)
-    dataset = session.dataset
+    dataset = datasets[0]  # the first state's; the others are stored as rows
     data: dict[str, Any] = {
         "columns": list(dataset.columns),
         "source": dataset.source,
@@ -191,6 +221,8 @@ def save_session(
         )
     else:
         data["mode"] = "embedded"
+        if dataset.edited:
+            data["edited"] = True
         arrays["X"] = dataset.X
         arrays["offset"] = dataset.offset
         arrays["scale"] = dataset.scale
@@ -203,7 +235,7 @@ def save_session(
         data["truth_covariance_type"] = dataset.truth.covariance_type
     meta = {
         "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
+        "version": FORMAT_VERSION if edits_data else 1,
         "settings": {
             "init": session.init,
             "seed": session.seed,
@@ -217,7 +249,9 @@ def save_session(
         "states": states,
         "position": session.position,
         "data": data,
+        **({"datasets": store_datasets(arrays, datasets)} if edits_data else {}),
         "view": view or {},
+        **predictions_meta(session.predictions),
     }
     arrays["meta"] = np.array(json.dumps(meta, allow_nan=False))
     buffer = io.BytesIO()
@@ -346,22 +380,25 @@ def load_session(path: str | os.PathLike[str]) -> OpenedSession:
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise SessionFileError(f"{name} is not a gmmviewer session file")
     version = document.get("version")
-    if isinstance(version, bool) or version != FORMAT_VERSION:
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         known = isinstance(version, int) and not isinstance(version, bool) and abs(version) < 10**9
         shown = version if known else "unknown"
         raise SessionFileError(
-            f"{name} is a version {shown} session; this gmmviewer reads version {FORMAT_VERSION}"
+            f"{name} is a version {shown} session; this gmmviewer reads versions 1 to "
+            f"{FORMAT_VERSION}"
         )
     try:
         meta = check_meta(document)
         table = check_table(meta.param_types, contents)
         dataset = _dataset(meta, contents, path_text, name)
+        datasets = check_datasets(document, contents, dataset)
         variational = check_variational_tables(meta, contents, dataset.n_features)
-        states = build_states(
-            meta.states, table, dataset.n_samples, dataset.n_features, variational
-        )
-        verify_history(states, meta.position, dataset.X, dtype=meta.settings["dtype"])
+        # The number of components is checked against each state's own data below.
+        states = build_states(meta.states, table, None, dataset.n_features, variational)
+        states = attach_datasets(states, document, datasets)
+        verify_by_dataset(states, meta.position, dtype=meta.settings["dtype"])
         session = EMSession.restore(dataset, states, meta.position, meta.settings)
+        session.predictions = restore_predictions(document)
     except SessionFileError:
         raise
     except SessionCheckError as error:

@@ -9,14 +9,14 @@ state leads to the next is in :mod:`gmmviewer.core.session.transitions`.
 
 from __future__ import annotations
 
-import dataclasses
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
+from gmmviewer.core.analysis.prediction_log import PredictionLog
 from gmmviewer.core.data.dataset import Dataset
-from gmmviewer.core.data.extent import DataExtent
 from gmmviewer.core.em.estep import Posterior
 from gmmviewer.core.em.gaussian import check_covariance_type
 from gmmviewer.core.em.initialization import check_init_method, check_n_components
@@ -29,26 +29,26 @@ from gmmviewer.core.em.objective import (
     check_tol,
     has_converged,
 )
-from gmmviewer.core.em.passes import check_pass_dtype, feature_variance, pass_data
 from gmmviewer.core.errors import ParameterError, SessionError
 from gmmviewer.core.params import GMMParams
+from gmmviewer.core.session.data_context import DataContext, DataContexts, extent_of
+from gmmviewer.core.session.data_edits import (
+    can_step_from,
+    draw_first,
+    unplaced_description,
+    unplaced_start,
+)
 from gmmviewer.core.session.events import Signal
 from gmmviewer.core.session.history import History, HistoryTrace, HistoryView, SessionState
-from gmmviewer.core.session.posteriors import PosteriorCache
-from gmmviewer.core.session.starts import StartData, prepare_start, start_description
-from gmmviewer.core.session.transitions import (
-    PreparedStep,
-    edit_transition,
-    prepare_half_step,
-)
+from gmmviewer.core.session.session_edits import SessionEdits
+from gmmviewer.core.session.session_starts import SessionStarts
+from gmmviewer.core.session.starts import prepare_start, start_description
+from gmmviewer.core.session.transitions import PreparedStep, prepare_half_step
 from gmmviewer.core.session.variational_state import PriorChoice
 from gmmviewer.core.session.variational_steps import prepare_variational_half_step
 
-#: Default of :meth:`EMSession.reinitialize`'s ``seed``: keep the current seed.
-_KEEP = object()
 
-
-class EMSession:
+class EMSession(SessionStarts, SessionEdits):
     """EM on one data set, one half-step at a time, with history and editing.
 
     **Threads.** A session belongs to the thread that drives it (the GUI thread in the
@@ -62,6 +62,13 @@ class EMSession:
     computed: the new state, its responsibilities and hard assignments, and the next
     E-step's posterior. :meth:`apply`, on the owner thread, commits it without
     computing anything, or refuses it if the session has moved on.
+
+    **The data** can be edited (:meth:`add_points`, :meth:`move_point`,
+    :meth:`delete_points`, :meth:`clear_data`): every state records its data set, and
+    :attr:`dataset`, :attr:`X` and :attr:`n_samples` are the current state's, so undo
+    and redo bring the data back too. What is computed from a data set lives in its
+    :class:`~gmmviewer.core.session.data_context.DataContext`; :meth:`prepare` takes the
+    context of the state it read, never the session's "current" one.
 
     **Responsibilities** are cached per parameters (:class:`~gmmviewer.core.em.estep.Posterior`,
     component-major inside the core) and recomputed from ``resp_params`` when the
@@ -86,8 +93,9 @@ class EMSession:
     ----------
     changed : Signal
         Emitted with ``(action,)`` after every change of the current state, where
-        ``action`` is one of 'e-step', 'm-step', 'edit', 'initialise', 'undo', 'redo',
-        'jump' or 'settings'.
+        ``action`` is one of 'e-step', 'm-step', 'edit', 'data' (an edit of the data),
+        'initialise', 'undo', 'redo', 'jump' or 'settings'. Undo, redo and jumps may
+        change the data too: compare :attr:`dataset` by identity.
     """
 
     def __init__(
@@ -106,18 +114,19 @@ class EMSession:
         variational: PriorChoice | None = None,
     ) -> None:
         dataset = data if isinstance(data, Dataset) else Dataset(np.asarray(data, float))
-        self._setup(dataset, tol, max_iter, reg_covar, init, seed, dtype)
+        self._setup(tol, max_iter, reg_covar, init, seed, dtype)
+        context = self._contexts.get(dataset)
         start: str | GMMParams = self._init
         if params is not None:
-            start = self._check_params(params)
+            start = self._check_params(params, context)
             n_components = start.n_components
         else:
             check_covariance_type(covariance_type)
-            check_n_components(n_components, self.n_samples)
+            check_n_components(n_components, dataset.n_samples)
         description = start_description(variational, start, seed, n_components)
         first = prepare_start(
             None,
-            self._start_data(),
+            self._start_data(context),
             start,
             variational,
             description,
@@ -126,11 +135,57 @@ class EMSession:
             seed=seed,
         )
         self._history = History(first.state)
-        self._posteriors.keep(first.state, first.next_posterior)
+        self._keep(first)
+
+    @classmethod
+    def empty(
+        cls,
+        columns: tuple[str, ...] | int = 2,
+        n_components: int = 3,
+        *,
+        covariance_type: str = "full",
+        source: str = "",
+        **settings: Any,
+    ) -> EMSession:
+        """A session on an empty canvas: K components wait for points to be drawn.
+
+        The first state is an unplaced start (see :meth:`clear_data`); the edit that
+        draws the K-th point places the components on the first K points.
+
+        Parameters
+        ----------
+        columns : tuple of str or int
+            The column names, or how many columns.
+        n_components : int
+        covariance_type : str
+        source : str
+            What the window shows as the data's name.
+        **settings
+            ``init``, ``seed``, ``tol``, ``max_iter``, ``reg_covar``, ``dtype`` as for
+            the constructor.
+        """
+        session = cls.__new__(cls)
+        defaults: dict[str, Any] = {
+            "tol": DEFAULT_TOL,
+            "max_iter": DEFAULT_MAX_ITER,
+            "reg_covar": DEFAULT_REG_COVAR,
+            "init": "kmeans",
+            "seed": 0,
+            "dtype": "float64",
+        }
+        defaults.update(settings)
+        session._setup(**defaults)
+        context = session._contexts.get(Dataset.empty(columns, source))
+        check_covariance_type(covariance_type)
+        session._check_k(n_components, context.X.shape[1], covariance_type)
+        first = unplaced_start(
+            None, context, n_components, covariance_type, unplaced_description(n_components)
+        )
+        session._history = History(first.state)
+        return session
 
     def _setup(
         self,
-        dataset: Dataset,
         tol: float,
         max_iter: int,
         reg_covar: float,
@@ -139,20 +194,17 @@ class EMSession:
         dtype: str = "float64",
     ) -> None:
         """Everything but the history, shared by a new and a restored session."""
-        self._dataset = dataset
-        self._X = dataset.X
-        self._dtype = check_pass_dtype(dtype)
-        self._pass_X = pass_data(self._X, self._dtype)
-        self._data_variance = float(np.mean(feature_variance(self._X)))
-        self._extent = DataExtent.of(self._X, self._data_variance)
+        # What is computed from each data set of the history, the current one's first.
+        self._contexts = DataContexts(dtype)
+        self._dtype = self._contexts.dtype
         self.changed = Signal()
         self._tol = check_tol(tol)
         self._max_iter = check_max_iter(max_iter)
         self._reg_covar = check_reg_covar(reg_covar)
         self._init = check_init_method(init)
         self._seed = None if seed is None else int(seed)
-        # Posteriors of the parameters the current state needs, recomputed on demand.
-        self._posteriors = PosteriorCache(self._pass_X, self._X)
+        #: Students' scored predictions; outside the history, so undo never erases them.
+        self.predictions = PredictionLog()
 
     @classmethod
     def restore(
@@ -167,6 +219,7 @@ class EMSession:
         Parameters
         ----------
         dataset : Dataset
+            The data of states that record none (states of a session all do).
         states : list of SessionState
             The whole history, oldest first.
         position : int
@@ -178,11 +231,10 @@ class EMSession:
         Raises
         ------
         ParameterError
-            If a state's parameters do not fit the data or the settings are invalid.
+            If a state's parameters do not fit its data or the settings are invalid.
         """
         session = cls.__new__(cls)
         session._setup(
-            dataset,
             settings["tol"],  # type: ignore[arg-type]
             settings["max_iter"],  # type: ignore[arg-type]
             settings["reg_covar"],  # type: ignore[arg-type]
@@ -190,31 +242,64 @@ class EMSession:
             settings["seed"],  # type: ignore[arg-type]
             str(settings.get("dtype", "float64")),
         )
+        states = [state if state.dataset else state.evolve(dataset=dataset) for state in states]
+        extents: dict[int, Any] = {}
         for state in states:
-            session._check_params(state.params)
+            data = state.dataset
+            assert data is not None
+            if state.params.n_features != data.n_features:
+                raise ParameterError(
+                    f"the parameters have {state.params.n_features} features but the data "
+                    f"have {data.n_features}"
+                )
+            if state.placed:
+                if id(data) not in extents:
+                    extents[id(data)] = extent_of(data)
+                extents[id(data)].check_params(state.params.validate())
         session._history = History.from_states(states, position)
         return session
 
     # ================================================================ reading
     @property
     def dataset(self) -> Dataset:
-        """The data set being fitted."""
-        return self._dataset
+        """The data set the current state fits (it changes with edits, undo and redo)."""
+        dataset = self._history.current.dataset
+        assert dataset is not None, "every state of a session records its data"
+        return dataset
 
     @property
     def X(self) -> np.ndarray:
-        """The data matrix EM fits, shape (n_samples, n_features)."""
-        return self._X
+        """The data matrix EM fits, shape (n_samples, n_features): the current state's."""
+        return self.dataset.X
 
     @property
     def n_samples(self) -> int:
-        """N."""
-        return int(self._X.shape[0])
+        """N (0 on an empty canvas)."""
+        return self.dataset.n_samples
 
     @property
     def n_features(self) -> int:
         """D."""
-        return int(self._X.shape[1])
+        return self.dataset.n_features
+
+    @property
+    def placed(self) -> bool:
+        """False while the components wait for points to be drawn (see :meth:`clear_data`)."""
+        return self.state.placed
+
+    @property
+    def can_step(self) -> bool:
+        """True when EM can take a step: the components are placed and N >= K.
+
+        After the data are cleared, or points deleted below K, half-steps refuse
+        ("draw at least K points first") until enough points are drawn.
+        """
+        return can_step_from(self.state)
+
+    @property
+    def _context(self) -> DataContext:
+        """The current data set's context (the owner thread only)."""
+        return self._contexts.get(self.dataset)
 
     @property
     def state(self) -> SessionState:
@@ -282,8 +367,11 @@ class EMSession:
 
     @property
     def done(self) -> bool:
-        """True when :meth:`run` has nothing left to do: converged, or ``max_iter`` reached."""
+        """True when :meth:`run` has nothing left to do: converged, ``max_iter`` reached, or
+        no step is possible (:attr:`can_step` False)."""
         state = self.state
+        if not can_step_from(state):
+            return True
         return state.next_step == "E" and (
             self.converged or state.iterations_in_run >= self._max_iter
         )
@@ -295,8 +383,9 @@ class EMSession:
 
     @property
     def mean_log_likelihood(self) -> float:
-        """Log-likelihood per sample of the current parameters."""
-        return self.state.log_likelihood / self.n_samples
+        """Log-likelihood per sample of the current parameters (NaN without data)."""
+        n_samples = self.n_samples
+        return self.state.log_likelihood / n_samples if n_samples else math.nan
 
     @property
     def nll(self) -> float:
@@ -443,19 +532,26 @@ class EMSession:
         Writes nothing: the session's state, history and caches are untouched whatever
         happens to the result (see "Threads" in the class docstring).
         """
+        # The state is read once: the owner may make another current meanwhile, and the
+        # data, caches and all come from this one (a stale result is refused by apply).
         state = self._history.current
+        if not can_step_from(state):
+            raise SessionError(draw_first(state))
+        assert state.dataset is not None
+        context = self._contexts.find(state.dataset)
+        posteriors = context.posteriors
         if state.variational is not None:
             return prepare_variational_half_step(
-                state, self._X, self._posteriors.snapshot(), tol=self._tol
+                state, context.X, posteriors.snapshot(), tol=self._tol
             )
         return prepare_half_step(
-            self._history.current,
-            self._pass_X,
-            self._posteriors.snapshot(),
+            state,
+            context.pass_X,
+            posteriors.snapshot(),
             reg_covar=self._reg_covar,
             tol=self._tol,
-            data_variance=self._data_variance,
-            arrays=self._posteriors.arrays,
+            data_variance=context.variance,
+            arrays=posteriors.arrays,
         )
 
     def apply(self, prepared: PreparedStep) -> SessionState:
@@ -567,213 +663,10 @@ class EMSession:
 
     def _move(self, index: int, action: str) -> SessionState:
         state = self._history.move_to(index)
+        assert state.dataset is not None
+        self._contexts.get(state.dataset)  # so a worker's prepare() finds it
         self.changed.emit(action)
         return state
-
-    # ========================================================= initialisation
-    def reinitialize(
-        self,
-        method: str | None = None,
-        seed: int | None | object = _KEEP,
-        n_components: int | None = None,
-        covariance_type: str | None = None,
-    ) -> SessionState:
-        """Start again from new initial parameters (an undoable history entry).
-
-        Parameters default to the current ones; ``seed=None`` draws fresh entropy.
-
-        Raises
-        ------
-        ParameterError
-            For an unknown method or covariance type, or K larger than N; the
-            session is unchanged.
-        """
-        method = check_init_method(method or self._init)
-        seed = self._seed if seed is _KEEP else seed
-        n_components = self.n_components if n_components is None else n_components
-        covariance_type = check_covariance_type(covariance_type or self.covariance_type)
-        check_n_components(n_components, self.n_samples)
-        choice = self.prior_choice
-        prepared = prepare_start(
-            self.state,
-            self._start_data(),
-            method,
-            choice,
-            start_description(choice, method, seed, n_components),
-            n_components=n_components,
-            covariance_type=covariance_type,
-            seed=seed,
-        )
-        self._init, self._seed = method, seed
-        return self._commit(prepared, "initialise")
-
-    # ============================================================== method
-    @property
-    def method(self) -> str:
-        """'em', or 'vb' when the current state is a variational fit."""
-        return self.state.method
-
-    @property
-    def prior_choice(self) -> PriorChoice | None:
-        """The priors chosen for the current variational fit, or None for EM."""
-        model = self.state.variational
-        return None if model is None else model.choice
-
-    def run_start_params(self) -> GMMParams:
-        """The mixture the current run began from.
-
-        The run's first state's parameters; when that state is a variational start from
-        explicit parameters, those parameters (not their variational expectations), so
-        that changing the method or the priors again starts from the same mixture.
-        """
-        first = self._history[self.run_bounds()[0]]
-        model = first.variational
-        return model.origin if model is not None and model.origin is not None else first.params
-
-    def switch_method(self, variational: PriorChoice | None, replace: bool = False) -> SessionState:
-        """Start again from the current run's start with another method or priors (undoable).
-
-        Parameters
-        ----------
-        variational : PriorChoice or None
-            The priors of a variational fit, or None for EM. The run's start mixture
-            becomes the new start (for a variational fit, through its plain-mixture
-            responsibilities, as dragging means before a first step does); when the run
-            itself began with a change of method, the mixture that change began from.
-        replace : bool
-            Replace the current state instead of adding an entry (a slider drag is one
-            undo step).
-
-        Raises
-        ------
-        ParameterError
-            For priors out of range; the session is unchanged.
-        """
-        start = self.run_start_params()
-        if variational is None:
-            # A copy: the session caches posteriors by parameter identity, and a variational
-            # start's expected mixture must not share its EM posterior with the EM start.
-            start = dataclasses.replace(start)
-            description = "switched to EM from the run's start"
-        else:
-            description = f"switched to variational ({variational.label}) from the run's start"
-        prepared = self._prepare_start(start, variational, description)
-        return self._commit(prepared, "initialise", replace=replace)
-
-    def _start_data(self) -> StartData:
-        return StartData(self._X, self._pass_X, self._reg_covar, self._posteriors.arrays)
-
-    def _prepare_start(
-        self, params: GMMParams, choice: PriorChoice | None, description: str, **edit: Any
-    ) -> PreparedStep:
-        """A start from explicit parameters, by EM or with ``choice``'s priors."""
-        return prepare_start(
-            self.state,
-            self._start_data(),
-            params,
-            choice,
-            description,
-            n_components=params.n_components,
-            covariance_type=params.covariance_type,
-            **edit,
-        )
-
-    def set_params(self, params: GMMParams, description: str = "") -> SessionState:
-        """Start again from explicit parameters (an undoable history entry).
-
-        Raises
-        ------
-        ParameterError
-            If the parameters are invalid or have the wrong number of features.
-        """
-        params = self._check_params(params)
-        return self._push_start(params, description or "initialised from given parameters")
-
-    def _push_start(self, params: GMMParams, description: str) -> SessionState:
-        prepared = self._prepare_start(params, self.prior_choice, description)
-        return self._commit(prepared, "initialise")
-
-    # ================================================================== edits
-    def move_mean(self, component: int, mean: np.ndarray, merge: bool = False) -> SessionState:
-        """Move one component's mean (what dragging its handle calls).
-
-        Parameters
-        ----------
-        component : int
-            0-based index.
-        mean : ndarray of shape (n_features,)
-        merge : bool
-            When the current state is already a move of this component, replace it
-            instead of adding another entry, so one drag is one undo step.
-        """
-        params = self.params.with_mean(component, mean)
-        self._extent.check_means(params.means)
-        state = self.state
-        merging = merge and state.action == "move mean" and state.component == component
-        description = f"moved the mean of component {component + 1}"
-        return self._edit(params, "move mean", description, component, replace=merging)
-
-    def add_component(
-        self,
-        mean: np.ndarray,
-        covariance: np.ndarray | None = None,
-        weight: float | None = None,
-    ) -> SessionState:
-        """Add a component at ``mean`` (weights renormalised).
-
-        Parameters
-        ----------
-        mean : ndarray of shape (n_features,)
-        covariance : ndarray of shape (n_features, n_features), optional
-            Defaults to the weight-averaged covariance of the existing components.
-        weight : float, optional
-            Defaults to 1 / (K + 1).
-        """
-        params = self.params
-        if covariance is None:
-            covariance = np.einsum("k,kij->ij", params.weights, params.full_covariances())
-        # _check_params also refuses more components than data points.
-        new_params = self._check_params(params.with_component(mean, covariance, weight))
-        return self._edit(
-            new_params,
-            "add component",
-            f"added component {new_params.n_components}",
-            new_params.n_components - 1,
-        )
-
-    def remove_component(self, component: int) -> SessionState:
-        """Remove one component (weights renormalised)."""
-        params = self.params.without_component(component)
-        return self._edit(
-            params, "remove component", f"removed component {component + 1}", component
-        )
-
-    def _edit(
-        self,
-        params: GMMParams,
-        action: str,
-        description: str,
-        component: int | None,
-        replace: bool = False,
-    ) -> SessionState:
-        state = self.state
-        if state.variational is not None:
-            # A variational edit starts again from the edited expected mixture.
-            prepared = self._prepare_start(
-                params,
-                state.variational.choice,
-                description,
-                action=action,
-                iteration=state.iteration,
-                component=component,
-            )
-            return self._commit(prepared, "edit", replace=replace)
-        # Responsibilities survive an edit only when K stays the same.
-        q = self._current_q() if params.n_components == self.n_components else None
-        prepared = edit_transition(
-            state, q, self._pass_X, params, action, description, component, self._posteriors.arrays
-        )
-        return self._commit(prepared, "edit", replace=replace)
 
     # ================================================================ commits
     def _commit(self, prepared: PreparedStep, action: str, replace: bool = False) -> SessionState:
@@ -782,25 +675,30 @@ class EMSession:
             self._history.replace_current(prepared.state)
         else:
             self._history.push(prepared.state)
-        computed = [prepared.next_posterior]
-        if prepared.posterior is not None:
-            computed.append(prepared.posterior)
-        self._posteriors.keep(prepared.state, *computed)
+        self._keep(prepared)
         self.changed.emit(action)
         return prepared.state
+
+    def _keep(self, prepared: PreparedStep) -> None:
+        """Cache the posteriors ``prepared`` computed, with its state's data."""
+        state = prepared.state
+        assert state.dataset is not None
+        computed = [q for q in (prepared.next_posterior, prepared.posterior) if q is not None]
+        self._contexts.get(state.dataset).posteriors.keep(state, *computed)
 
     def _current_q(self) -> Posterior | None:
         """The posterior behind the current responsibilities, or None before an E-step."""
         state = self.state
         if state.resp_params is None:
             return None
-        return self._posteriors.get(state.resp_params, state)
+        return self._context.posteriors.get(state.resp_params, state)
 
-    def _check_params(self, params: GMMParams) -> GMMParams:
-        if params.n_features != self.n_features:
+    def _check_params(self, params: GMMParams, context: DataContext | None = None) -> GMMParams:
+        context = self._context if context is None else context
+        n_features = context.X.shape[1]
+        if params.n_features != n_features:
             raise ParameterError(
-                f"the parameters have {params.n_features} features but the data have "
-                f"{self.n_features}"
+                f"the parameters have {params.n_features} features but the data have {n_features}"
             )
-        check_n_components(params.n_components, self.n_samples)
-        return self._extent.check_params(params.validate())
+        check_n_components(params.n_components, context.n_samples)
+        return context.extent.check_params(params.validate())

@@ -19,6 +19,7 @@ from typing import overload
 
 import numpy as np
 
+from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.variational_state import VariationalState
 
@@ -31,7 +32,13 @@ ACTIONS: tuple[str, ...] = (
     "add component",
     "remove component",
     "set parameters",
+    "add points",
+    "move point",
+    "delete points",
+    "clear data",
 )
+#: The actions that change the data (see :mod:`gmmviewer.core.session.data_edits`).
+DATA_ACTIONS: tuple[str, ...] = ("add points", "move point", "delete points", "clear data")
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +79,16 @@ class SessionState:
         For a variational fit: the priors and variational parameters (``params`` are
         then their expectations, and ``log_likelihood`` the evidence lower bound; see
         :mod:`gmmviewer.core.session.variational_steps`). None for EM.
+    dataset : Dataset or None
+        The data this state's parameters, log-likelihood and responsibilities refer to.
+        States share one Dataset object until the data are edited. Every state of a
+        session's history has one; None only in a state built outside a session.
+    placed : bool
+        False while the components wait for points to be drawn (after the data are
+        cleared, or when K is chosen larger than N): ``params`` are then placeholders,
+        ``log_likelihood`` is NaN and nothing can step.
+    point : int or None
+        The data point (row) a 'move point' edit moved, so a drag can merge into one edit.
     """
 
     action: str
@@ -89,6 +106,9 @@ class SessionState:
     status: str = ""
     component: int | None = None
     variational: VariationalState | None = None
+    dataset: Dataset | None = None
+    placed: bool = True
+    point: int | None = None
 
     @property
     def method(self) -> str:
@@ -121,6 +141,11 @@ class HistoryTrace:
     neg_elbo : ndarray of shape (n_entries,), float
         Negative evidence lower bound; NaN where the state has no responsibilities.
     converged : ndarray of shape (n_entries,), bool
+    segment : ndarray of shape (n_entries,), int
+        Which stretch of unchanged data each entry belongs to: it grows by one at every
+        entry whose data set is not the previous entry's (an edit of the data), where
+        the values before and after are not comparable and the curve breaks. Numbered
+        from the start of the history, so equal numbers mean the same data.
     """
 
     indices: np.ndarray
@@ -128,6 +153,7 @@ class HistoryTrace:
     nll: np.ndarray
     neg_elbo: np.ndarray
     converged: np.ndarray
+    segment: np.ndarray
 
 
 class _Columns:
@@ -139,11 +165,15 @@ class _Columns:
         self.nll = np.empty(16)
         self.neg_elbo = np.empty(16)
         self.converged = np.empty(16, dtype=bool)
+        self.segment = np.empty(16, dtype=np.intp)
 
-    def write(self, index: int, state: SessionState) -> None:
-        """Set row ``index`` (at most ``size``, which appends) from ``state``."""
+    def write(self, index: int, state: SessionState, previous: SessionState | None) -> None:
+        """Set row ``index`` (at most ``size``, which appends) from ``state``.
+
+        ``previous`` is the state of row ``index - 1`` (None for the first).
+        """
         if index >= self.x.size:
-            for name in ("x", "nll", "neg_elbo", "converged"):
+            for name in ("x", "nll", "neg_elbo", "converged", "segment"):
                 old = getattr(self, name)
                 grown = np.empty(2 * old.size, dtype=old.dtype)
                 grown[: old.size] = old
@@ -157,6 +187,11 @@ class _Columns:
         self.nll[index] = -state.log_likelihood
         self.neg_elbo[index] = math.nan if state.elbo is None else -state.elbo
         self.converged[index] = state.converged
+        if previous is None or index == 0:
+            self.segment[index] = 0
+        else:
+            changed = state.dataset is not previous.dataset
+            self.segment[index] = self.segment[index - 1] + int(changed)
         self.size = max(self.size, index + 1)
 
 
@@ -237,7 +272,7 @@ class History:
         replaced = self._states[index]
         # One store, so a worker thread reading the current state sees the old or the new.
         self._states[index] = state
-        self._columns.write(index, state)
+        self._columns.write(index, state, self._states[index - 1] if index > 0 else None)
         if replaced.action == "initialise":
             self._starts.remove(index)
         if state.action == "initialise":
@@ -279,6 +314,7 @@ class History:
             columns.nll[start:stop].copy(),
             columns.neg_elbo[start:stop].copy(),
             columns.converged[start:stop].copy(),
+            columns.segment[start:stop].copy(),
         )
         for array in arrays:
             array.setflags(write=False)
@@ -287,7 +323,7 @@ class History:
     def _append(self, state: SessionState) -> None:
         index = len(self._states)
         self._states.append(state)
-        self._columns.write(index, state)
+        self._columns.write(index, state, self._states[index - 1] if index > 0 else None)
         if state.action == "initialise":
             self._starts.append(index)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.em.buffers import ArrayRecycler
 from gmmviewer.core.em.initialization import initialize
 from gmmviewer.core.params import GMMParams
@@ -35,12 +36,15 @@ class StartData:
     reg_covar : float
     arrays : ArrayRecycler
         Where EM posteriors are allocated.
+    dataset : Dataset or None
+        The data set ``X`` comes from, recorded in the start's state.
     """
 
     X: np.ndarray
     pass_X: np.ndarray
     reg_covar: float
     arrays: ArrayRecycler
+    dataset: Dataset | None = None
 
 
 def start_description(
@@ -105,7 +109,10 @@ def prepare_start(
             action=action,
             iteration=iteration,
             component=component,
+            dataset=data.dataset,
         )
     if not isinstance(start, GMMParams):
         start = initialize(data.X, n_components, start, covariance_type, seed, data.reg_covar)
-    return start_transition(origin, data.pass_X, start, description, data.arrays)
+    return start_transition(
+        origin, data.pass_X, start, description, data.arrays, dataset=data.dataset
+    )

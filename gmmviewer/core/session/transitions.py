@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.em.buffers import ArrayRecycler
 from gmmviewer.core.em.estep import Posterior, e_step
 from gmmviewer.core.em.mstep import m_step
@@ -40,15 +41,16 @@ class PreparedStep:
     posterior : Posterior or None
         The responsibilities q of ``state`` (the posterior of ``state.resp_params``), or
         None when it has none.
-    next_posterior : Posterior
+    next_posterior : Posterior or None
         The posterior of ``state.params``: the next E-step's result (the same object
-        as ``posterior`` after an E-step).
+        as ``posterior`` after an E-step); None for a state whose components are not
+        placed (see :mod:`~gmmviewer.core.session.data_edits`).
     """
 
     origin: SessionState | None
     state: SessionState
     posterior: Posterior | None
-    next_posterior: Posterior
+    next_posterior: Posterior | None
 
     @property
     def resp(self) -> np.ndarray | None:
@@ -124,6 +126,7 @@ def e_step_transition(state: SessionState, posterior: Posterior, n_samples: int)
         previous_lower_bound=state.lower_bound,
         lower_bound=state.log_likelihood / n_samples,
         component=None,
+        point=None,
     )
     return PreparedStep(state, new, posterior, posterior)
 
@@ -168,6 +171,7 @@ def m_step_transition(
         converged=has_converged(state.previous_lower_bound, state.lower_bound, tol),
         status=result.status,
         component=None,
+        point=None,
     )
     return PreparedStep(state, new, q, following)
 
@@ -178,6 +182,7 @@ def start_transition(
     params: GMMParams,
     description: str,
     arrays: ArrayRecycler | None = None,
+    dataset: Dataset | None = None,
 ) -> PreparedStep:
     """A fresh start from ``params`` (an initialisation): no responsibilities yet.
 
@@ -190,6 +195,8 @@ def start_transition(
     description : str
     arrays : ArrayRecycler, optional
         Where the start's responsibilities are allocated.
+    dataset : Dataset, optional
+        The data set ``X`` comes from, recorded in the state.
     """
     following = e_step(X, params, arrays=arrays)
     state = SessionState(
@@ -202,6 +209,7 @@ def start_transition(
         run_start=0,
         log_likelihood=following.log_likelihood,
         elbo=None,
+        dataset=dataset,
     )
     return PreparedStep(origin, state, None, following)
 
@@ -250,5 +258,6 @@ def edit_transition(
         log_likelihood=following.log_likelihood,
         elbo=q.lower_bound(params) if keep_q and q is not None else None,
         component=component,
+        dataset=base.dataset,
     )
     return PreparedStep(base, state, q if keep_q else None, following)

@@ -32,6 +32,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.em.buffers import ArrayRecycler
 from gmmviewer.core.em.estep import Posterior
 from gmmviewer.core.params import GMMParams
@@ -82,6 +83,7 @@ def variational_start(
     action: str = "initialise",
     iteration: int = 0,
     component: int | None = None,
+    dataset: Dataset | None = None,
 ) -> PreparedStep:
     """A variational start from explicit mixture parameters or variational parameters.
 
@@ -105,6 +107,8 @@ def variational_start(
         The iteration count to continue from (an edit keeps it).
     component : int or None
         The component an edit changed.
+    dataset : Dataset, optional
+        The data set ``X`` comes from, recorded in the state.
     """
     variational = initial_variational(X, start, priors, seed)
     params = variational.to_gmm_params()
@@ -123,6 +127,7 @@ def variational_start(
         variational=VariationalState(
             choice, priors, variational, origin=start if isinstance(start, GMMParams) else None
         ),
+        dataset=dataset,
     )
     return PreparedStep(origin, state, None, following)
 
@@ -147,6 +152,7 @@ def variational_e_step_transition(state: SessionState, posterior: Posterior) -> 
         next_step="M",
         elbo=state.log_likelihood,
         component=None,
+        point=None,
         variational=replace(model, responsibilities=model.current),
     )
     return PreparedStep(state, new, posterior, posterior)
@@ -190,6 +196,7 @@ def variational_m_step_transition(
         converged=math.isfinite(previous) and abs(bound - previous) < tol,
         status="",
         component=None,
+        point=None,
         variational=VariationalState(
             model.choice, model.priors, variational, model.current, model.origin
         ),

@@ -140,19 +140,24 @@ class AnimationRecorder(QtCore.QObject):
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._next_frame)
+        self._shown_data = session.dataset
         self._view = self._make_view()
 
     def _make_view(self) -> PlotView:
-        session = self._session
         view: PlotView = HistogramView() if len(self._dims) == 1 else ScatterView()
         view.resize(self._settings.width, self._settings.height)
         view.apply_style(self._theme, 1.0)
+        self._show_data(view)
+        return view
+
+    def _show_data(self, view: PlotView) -> None:
+        """The points of ``self._shown_data`` (frames across an edit of the data change them)."""
+        dataset = self._shown_data
         columns = list(self._dims)
-        view.set_data(session.X[:, columns], tuple(session.dataset.columns[d] for d in columns))
+        view.set_data(dataset.X[:, columns], tuple(dataset.columns[d] for d in columns))
         if self._view_range is not None and len(self._dims) == 2:
             (x0, x1), (y0, y1) = self._view_range
             view.plot_item.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
-        return view
 
     def start(self) -> None:
         """Begin drawing frames (one per event-loop turn)."""
@@ -200,7 +205,10 @@ class AnimationRecorder(QtCore.QObject):
 
     def _render(self, frame: Frame, index: int) -> QtGui.QImage:
         view, state = self._view, frame.state
-        colours = point_colours(frame.responsibilities, self._session.n_samples)
+        if state.dataset is not None and state.dataset is not self._shown_data:
+            self._shown_data = state.dataset
+            self._show_data(view)
+        colours = point_colours(frame.responsibilities, self._shown_data.n_samples)
         present(view, state.params, self._dims, colours, fade=state.variational is not None)
         view.plot_item.setTitle(
             frame_title(state, index), color=qcolor(self._theme.foreground), size="12pt"

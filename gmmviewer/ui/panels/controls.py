@@ -85,6 +85,9 @@ class ControlPanel(QtWidgets.QWidget):
         # The step buttons stay in sight; settings, inspector and comparisons share tabs.
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.setObjectName("side_tabs")
+        # Every tab in sight: the side panel widens for them instead of hiding some
+        # behind scroll arrows (its width follows this minimum; see MainWindow).
+        self.tabs.setUsesScrollButtons(False)
         settings = QtWidgets.QWidget()
         settings_layout = QtWidgets.QVBoxLayout(settings)
         settings_layout.setContentsMargins(0, 4, 0, 0)

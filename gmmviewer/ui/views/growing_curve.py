@@ -4,8 +4,12 @@ During a Run the NLL view gains one point per half-step. pyqtgraph's ``PlotDataI
 rebuilds every symbol on each ``setData`` (a Python pass over all the points, plus the
 sprites), so a long run costs more per half-step the longer it gets.
 :class:`GrowingCurve` compares the new data with what it shows and, when they only add
-points at the end, appends the new symbols; anything else is drawn afresh. Knows nothing
-of EM; imports Qt, pyqtgraph and numpy only.
+points at the end, appends the new symbols; anything else is drawn afresh.
+
+Where the data changed along the history (a point painted, moved or deleted), values
+before and after are not comparable: :func:`with_gaps` breaks the line there and
+:class:`CurveBreaks` marks each break. Knows nothing of EM; imports Qt, pyqtgraph and
+numpy only.
 """
 
 from __future__ import annotations
@@ -128,3 +132,149 @@ class GrowingCurve(pg.GraphicsObject):
         self, _scatter: pg.ScatterPlotItem, points: list, event: object
     ) -> None:
         self.sigPointsClicked.emit(self, points, event)
+
+
+#: What a break's label and tool tip say.
+BREAK_LABEL = "data changed"
+BREAK_TOOLTIP = (
+    "The data changed here (points painted, moved or deleted): the values on either\n"
+    "side are likelihoods of different data sets and are not comparable."
+)
+
+
+def _segment_starts(segment: np.ndarray | None, n: int) -> np.ndarray:
+    """Indices where a new stretch of unchanged data begins (not the first)."""
+    if segment is None or n < 2:
+        return np.empty(0, dtype=np.intp)
+    return np.flatnonzero(np.diff(np.asarray(segment)[:n]) != 0) + 1
+
+
+def with_gaps(
+    x: np.ndarray, y: np.ndarray, segment: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` with a NaN point wherever ``segment`` changes, so the line breaks there.
+
+    Parameters
+    ----------
+    x, y : ndarray of shape (n,)
+    segment : ndarray of shape (n,), int, or None
+        Which stretch of unchanged data each point belongs to; None: one stretch.
+
+    Returns
+    -------
+    x, y : ndarray of shape (n + number of changes,)
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    starts = _segment_starts(segment, len(x))
+    if not len(starts):
+        return x, y
+    return np.insert(x, starts, np.nan), np.insert(y, starts, np.nan)
+
+
+def break_positions(x: np.ndarray, segment: np.ndarray | None) -> np.ndarray:
+    """The distinct x where a new stretch of data begins (a break of the curve), sorted."""
+    starts = _segment_starts(segment, len(x))
+    return np.unique(np.asarray(x, dtype=float)[starts])
+
+
+class CurveBreaks:
+    """Thin dashed vertical lines labelled "data changed" at the breaks of a curve.
+
+    Parameters
+    ----------
+    plot_item : pg.PlotItem
+        Where the lines are drawn (their labels sit near the top of the view).
+    """
+
+    def __init__(self, plot_item: pg.PlotItem) -> None:
+        self._plot_item = plot_item
+        self.lines: list[pg.InfiniteLine] = []
+        self._ink = QtGui.QColor("#888888")
+        self._pen = pg.mkPen(self._ink, width=1, style=QtCore.Qt.PenStyle.DashLine)
+        self._font = QtGui.QFont()
+
+    def show(self, positions: np.ndarray) -> None:
+        """One line at each x of ``positions`` (shape (m,)); none for an empty array."""
+        wanted = [float(value) for value in positions]
+        if wanted == self.positions():
+            return
+        while len(self.lines) > len(wanted):
+            self._plot_item.removeItem(self.lines.pop())
+        while len(self.lines) < len(wanted):
+            line = pg.InfiniteLine(
+                angle=90,
+                movable=False,
+                label=BREAK_LABEL,
+                # Written along the line, so no edge of the plot cuts it off.
+                labelOpts={"position": 0.5, "rotateAxis": (1, 0), "anchors": [(0.5, 0), (0.5, 0)]},
+            )
+            line.setZValue(-2)
+            line.setToolTip(BREAK_TOOLTIP)
+            line.label.setToolTip(BREAK_TOOLTIP)
+            self._style_line(line)
+            # ignoreBounds: the lines follow the curve's range, they never widen it.
+            self._plot_item.addItem(line, ignoreBounds=True)
+            self.lines.append(line)
+        for line, value in zip(self.lines, wanted, strict=True):
+            line.setValue(value)
+
+    def positions(self) -> list[float]:
+        """The x of each line shown."""
+        return [float(line.value()) for line in self.lines]
+
+    def apply_style(self, ink: QtGui.QColor, scale: float) -> None:
+        """Dashed lines and labels in ``ink``, sized for the size factor."""
+        self._ink = QtGui.QColor(ink)
+        self._pen = pg.mkPen(self._ink, width=1.2 * scale, style=QtCore.Qt.PenStyle.DashLine)
+        self._font = QtGui.QFont()
+        self._font.setPointSizeF(8.0 * scale)
+        for line in self.lines:
+            self._style_line(line)
+
+    def _style_line(self, line: pg.InfiniteLine) -> None:
+        line.setPen(self._pen)
+        line.label.setColor(self._ink)
+        line.label.setFont(self._font)
+
+
+class SegmentFill(QtWidgets.QGraphicsPathItem):
+    """The area between two curves, one closed polygon per stretch of unchanged data.
+
+    pyqtgraph's ``FillBetweenItem`` pairs the two curves' sub-paths in opposite orders,
+    so once a curve breaks (a data edit) it shades between unrelated stretches; this item
+    builds each stretch's polygon itself. Points where either edge is not finite are left
+    out. Coordinates are the plot's data coordinates.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+
+    def set_edges(
+        self, x: np.ndarray, upper: np.ndarray, lower: np.ndarray, segment: np.ndarray | None
+    ) -> None:
+        """Shade between ``upper`` and ``lower`` (each of shape (n,)) over ``x``.
+
+        Parameters
+        ----------
+        x, upper, lower : ndarray of shape (n,)
+        segment : ndarray of shape (n,), int, or None
+            Which stretch of unchanged data each point belongs to; None: one stretch.
+        """
+        x, upper, lower = (np.asarray(a, dtype=float) for a in (x, upper, lower))
+        finite = np.isfinite(x) & np.isfinite(upper) & np.isfinite(lower)
+        segment = np.zeros(len(x), int) if segment is None else np.asarray(segment)
+        path = QtGui.QPainterPath()
+        for number in np.unique(segment[finite]):
+            keep = finite & (segment == number)
+            if np.count_nonzero(keep) < 2:
+                continue
+            xs = x[keep]
+            polygon = QtGui.QPolygonF(
+                [QtCore.QPointF(a, b) for a, b in zip(xs, upper[keep], strict=True)]
+                + [QtCore.QPointF(a, b) for a, b in zip(xs[::-1], lower[keep][::-1], strict=True)]
+            )
+            path.addPolygon(polygon)
+            path.closeSubpath()
+        self.setPath(path)

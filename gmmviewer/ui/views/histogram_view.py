@@ -78,6 +78,7 @@ class HistogramView(PlotView):
     """
 
     POINT_SIZE = 6.0
+    ONE_DIMENSIONAL = True
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("histogram_plot", parent)
@@ -113,21 +114,31 @@ class HistogramView(PlotView):
         self._rug_y = np.zeros(0)
 
     # ------------------------------------------------------------------ data
-    def set_data(self, values: np.ndarray, labels: tuple[str, ...]) -> None:
-        """Show one column (shape (N, 1)): its histogram and a rug of its points."""
+    def set_data(self, values: np.ndarray, labels: tuple[str, ...], fit: bool = True) -> None:
+        """Show one column (shape (N, 1)): its histogram and a rug of its points.
+
+        Without ``fit`` (an edit of the data) the x-range stays; the height still fits.
+        """
         x = np.asarray(values, dtype=float).reshape(-1)
         ((low, high),) = data_extent(x.reshape(-1, 1)) if len(x) else ((0.0, 1.0),)
         self._grid = np.linspace(low, high, GRID_POINTS)
         bins = int(np.clip(np.sqrt(len(x)) * 1.5, 10, 120)) if len(x) else 10
-        heights, edges = np.histogram(x, bins=bins, range=(low, high), density=True)
+        if len(x):
+            heights, edges = np.histogram(x, bins=bins, range=(low, high), density=True)
+        else:  # an empty canvas: no density to estimate
+            heights, edges = np.zeros(bins), np.linspace(low, high, bins + 1)
         self.histogram.setData(edges, heights)
+        self.histogram.setVisible(len(x) > 0)
         self._peak = float(heights.max()) if len(heights) and heights.max() > 0 else 1.0
         # A fixed jitter keeps each point where it was when the colours change.
         jitter = np.random.default_rng(0).uniform(0.12, 0.88, size=len(x))
         self._rug_y = -RUG_DEPTH * self._peak * jitter
         self.points.set_points(np.column_stack([x, self._rug_y]))
         self.plot_item.setLabel("bottom", labels[0])
+        (x0, x1), _ = self.view_range()
         self.fit_view()
+        if not fit:
+            self.plot_item.vb.setXRange(x0, x1, padding=0)
 
     def fit_view(self) -> None:
         """Show the whole histogram, the rug and the densities."""
@@ -182,12 +193,13 @@ class HistogramView(PlotView):
             if restyle:
                 self._style_component(index, QtGui.QColor(*map(int, colours[index])))
         self.mixture_curve.setData(self._grid, densities.sum(axis=0))
+        self.mixture_curve.setVisible(k > 0)  # no components (none placed yet): no mixture
         self.show_legend(
             [
                 (self.component_curves[index], legend_text(index, float(weights[index]), fade))
                 for index in range(k)
             ]
-            + [(self.mixture_curve, "mixture")],
+            + ([(self.mixture_curve, "mixture")] if k else []),
             self._colours,
         )
 

@@ -17,7 +17,13 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.ui.views.axes import LogValueAxis, NumberAxis
-from gmmviewer.ui.views.growing_curve import GrowingCurve
+from gmmviewer.ui.views.growing_curve import (
+    CurveBreaks,
+    GrowingCurve,
+    SegmentFill,
+    break_positions,
+    with_gaps,
+)
 from gmmviewer.ui.views.plot_view import style_axes
 from gmmviewer.ui.views.theme import Theme, qcolor
 
@@ -48,6 +54,9 @@ class NllCurve:
         Index of the first converged state.
     reference_nll : float or None
         NLL of the true parameters, for generated data.
+    segment : ndarray of shape (n,), int, or None
+        Which stretch of unchanged data each point belongs to: the curve breaks where it
+        changes (the data were edited), since values across are not comparable.
     """
 
     xs: np.ndarray
@@ -57,6 +66,7 @@ class NllCurve:
     current: int
     converged_at: int | None = None
     reference_nll: float | None = None
+    segment: np.ndarray | None = None
 
 
 class NllView(QtWidgets.QWidget):
@@ -104,6 +114,11 @@ class NllView(QtWidgets.QWidget):
         self.readout = QtWidgets.QLabel()
         self.readout.setObjectName("nll_readout")
         self.readout.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        # With the bound and the truth at 1.5x the readout is wider than the plot: cut it at
+        # the right rather than let it widen the window past a 1280-pixel screen.
+        self.readout.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
+        )
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -125,13 +140,14 @@ class NllView(QtWidgets.QWidget):
         self.past_curve = GrowingCurve(symbol="o", symbol_size=6)
         self.future_curve = GrowingCurve(symbol="o", symbol_size=5)
         self.elbo_curve = GrowingCurve(symbol="t1", symbol_size=6)
-        # An unplotted copy of the NLL, the other edge of the shaded gap.
-        self.nll_for_fill = GrowingCurve()
-        self.gap_fill = pg.FillBetweenItem(self.nll_for_fill.curve, self.elbo_curve.curve)
+        # The shaded gap between NLL and -ELBO, broken where the data changed.
+        self.gap_fill = SegmentFill()
         self.current_marker = pg.ScatterPlotItem(size=16, symbol="o")
         self.converged_marker = pg.ScatterPlotItem(size=18, symbol="star")
         self.reference_line = pg.InfiniteLine(angle=0, movable=False)
         self.reference_line.setToolTip("NLL of the true parameters")
+        # Where the data were edited: the curve breaks, and a dashed line says why.
+        self.breaks = CurveBreaks(self.plot_item)
         for item in (
             self.gap_fill,
             self.future_curve,
@@ -236,17 +252,22 @@ class NllView(QtWidgets.QWidget):
         curve = self._curve
         if curve is None:
             return
-        xs, nll = curve.xs, self.plotted(curve.nll)
+        xs, nll, segment = curve.xs, self.plotted(curve.nll), curve.segment
         past = slice(0, curve.current + 1)
-        self.past_curve.setData(xs[past], nll[past])
+        self.past_curve.setData(*with_gaps(xs[past], nll[past], _part(segment, past)))
         if curve.current + 1 < len(xs):
             future = slice(curve.current, len(xs))
-            self.future_curve.setData(xs[future], nll[future])
+            self.future_curve.setData(*with_gaps(xs[future], nll[future], _part(segment, future)))
         else:
             self.future_curve.setData([], [])
+        self.breaks.show(break_positions(xs, segment))
         if self._show_bound:  # hidden, the bound and its gap cost nothing
             self._draw_bound()
-        _move_marker(self.current_marker, xs[curve.current], nll[curve.current])
+        # A state whose components wait for their points has no NLL: no marker either.
+        here = nll[curve.current]
+        _move_marker(
+            self.current_marker, *((xs[curve.current], here) if np.isfinite(here) else (None, None))
+        )
         if curve.converged_at is not None:
             at = curve.converged_at
             _move_marker(self.converged_marker, xs[at], nll[at])
@@ -267,8 +288,10 @@ class NllView(QtWidgets.QWidget):
             self.plotted(curve.neg_elbo[past]),
         )
         finite = np.isfinite(elbo) & np.isfinite(nll)
-        self.elbo_curve.setData(xs[finite], elbo[finite])
-        self.nll_for_fill.setData(xs[finite], nll[finite])
+        segment = _part(curve.segment, past)
+        segment = None if segment is None else segment[finite]
+        self.elbo_curve.setData(*with_gaps(xs[finite], elbo[finite], segment))
+        self.gap_fill.set_edges(xs[finite], elbo[finite], nll[finite], segment)
 
     def _draw_restarts(self) -> None:
         """The restart curves in the current y transform (log or not, shifted or not)."""
@@ -297,8 +320,15 @@ class NllView(QtWidgets.QWidget):
     def _update_readout(self, curve: NllCurve) -> None:
         value = curve.nll[curve.current]
         name = self._objective
+        if not np.isfinite(value):
+            self.readout.setText(f"{name} \u2014: the components wait for their first points")
+            return
         parts = [f"{name} {value:,.4f}"]
-        if curve.current > 0:
+        segment = curve.segment
+        edited = segment is not None and segment[curve.current] != segment[curve.current - 1]
+        if curve.current > 0 and edited:
+            parts.append("data changed: not comparable with the entry before")
+        elif curve.current > 0:
             change = value - curve.nll[curve.current - 1]
             parts.append("no change" if change == 0 else f"change {change:+,.4g}")
         elbo = curve.neg_elbo[curve.current]
@@ -321,8 +351,10 @@ class NllView(QtWidgets.QWidget):
         curve = self._curve
         if curve is None or not len(curve.xs):
             return
-        run_key = (int(curve.history_indices[0]), float(curve.nll[0]), float(curve.xs[0]))
-        data_key = (run_key, len(curve.xs), float(curve.xs[-1]), float(curve.nll[-1]))
+        # Keys compare equal for equal runs, NaN (no NLL before points are drawn) included.
+        first, last = repr(float(curve.nll[0])), repr(float(curve.nll[-1]))
+        run_key = (int(curve.history_indices[0]), first, float(curve.xs[0]))
+        data_key = (run_key, len(curve.xs), float(curve.xs[-1]), last)
         if self._follow or run_key != self._run_key:
             self._follow = True
             self._fit()
@@ -485,6 +517,7 @@ class NllView(QtWidgets.QWidget):
             pg.mkPen(qcolor(theme.truth), width=1.5 * scale, style=QtCore.Qt.PenStyle.DashDotLine)
         )
         self._style_restarts()
+        self.breaks.apply_style(qcolor(theme.axis), scale)
         style_axes(self.plot_item, theme, scale)
         readout_font = QtGui.QFont()
         readout_font.setPointSizeF(10.0 * scale)
@@ -527,6 +560,11 @@ class NllView(QtWidgets.QWidget):
         """Widget position of plot coordinates (x, y) (y as :meth:`plotted` gives it)."""
         scene = self.plot_item.vb.mapViewToScene(QtCore.QPointF(x, y))
         return self.plot_widget.mapFromScene(scene)
+
+
+def _part(segment: np.ndarray | None, part: slice) -> np.ndarray | None:
+    """The segment numbers of a slice of the curve (None stays None)."""
+    return None if segment is None else segment[part]
 
 
 def _move_marker(marker: pg.ScatterPlotItem, x: float | None, y: float | None) -> None:

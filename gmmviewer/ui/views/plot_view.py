@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gmmviewer.ui.overlays.brush import PaintSurface, PlotHint
 from gmmviewer.ui.views.axes import CachedAxis
 from gmmviewer.ui.views.points_item import PointCloudItem
 from gmmviewer.ui.views.theme import Theme, qcolor
@@ -82,6 +83,8 @@ class PlotView(QtWidgets.QWidget):
     POINT_SIZE = 7.0
     #: Legend entries a column holds before the legend adds another.
     LEGEND_ROWS = 10
+    #: True for a view of one column (its points' y is no coordinate).
+    ONE_DIMENSIONAL = False
 
     def __init__(self, name: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,11 +109,17 @@ class PlotView(QtWidgets.QWidget):
         self._legend_key: tuple | None = None
         self._theme = Theme.light()
         self._scale = 1.0
+        #: The colour bar of point colours (uncertainty), made when first shown.
+        self.colour_bar: pg.ColorBarItem | None = None
+        #: Data-edit mode's gestures (hidden until the mode is on) and the centred hint.
+        self.paint_surface = PaintSurface(self.plot_item, self.points, self.ONE_DIMENSIONAL)
+        self.hint = PlotHint(self.plot_item.vb)
         self.plot_item.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
     # ------------------------------------------------------------- interface
-    def set_data(self, values: np.ndarray, labels: tuple[str, ...]) -> None:
-        """Show new data, shape (N, d) for the view's d columns, with their names."""
+    def set_data(self, values: np.ndarray, labels: tuple[str, ...], fit: bool = True) -> None:
+        """Show new data, shape (N, d) for the view's d columns, with their names; ``fit``
+        zooms to them (an edit of the data keeps the user's view)."""
         raise NotImplementedError
 
     def fit_view(self) -> None:
@@ -188,6 +197,7 @@ class PlotView(QtWidgets.QWidget):
             return
         self._legend_key = key
         legend.clear()
+        legend.setVisible(bool(entries))  # an empty legend would be a stray little box
         # A long legend in columns, so twenty components still fit the plot's height.
         legend.setColumnCount(1 + (max(len(colours), 1) - 1) // self.LEGEND_ROWS)
         for item, text in entries:
@@ -201,6 +211,37 @@ class PlotView(QtWidgets.QWidget):
     def highlight_point(self, index: int | None) -> None:
         """Ring one point (the one the inspector shows), or none."""
         self.points.set_highlight(index)
+
+    def show_colour_bar(self, table: np.ndarray | None, top: float = 1.0, label: str = "") -> None:
+        """A non-interactive colour bar beside the plot for point colours from ``table``
+        (shape (n, 3), uint8, from 0 to ``top``), labelled ``label``; None removes it."""
+        bar = self.colour_bar
+        if table is None:
+            if bar is not None and bar.scene() is not None:
+                self.plot_item.layout.removeItem(bar)
+                self.plot_item.scene().removeItem(bar)
+            return
+        if bar is None:
+            bar = self.colour_bar = pg.ColorBarItem(
+                interactive=False, colorMapMenu=False, width=14 * self._scale
+            )
+            self._style_colour_bar()
+        if bar.scene() is None:
+            self.plot_item.layout.addItem(bar, 2, 5)  # right of the plot, as insert_in does
+        positions = np.linspace(0.0, 1.0, len(table))
+        bar.setColorMap(pg.ColorMap(positions, np.asarray(table, dtype=np.uint8)))
+        bar.setLevels((0.0, float(top)))
+        if bar.getAxis("left").labelText != label:
+            bar.getAxis("left").setLabel(label)
+
+    def _style_colour_bar(self) -> None:
+        bar = self.colour_bar
+        if bar is None:
+            return
+        style_axes(bar, self._theme, self._scale)
+        for name in ("top", "right"):
+            bar.getAxis(name).setPen(pg.mkPen(qcolor(self._theme.axis)))
+        bar.getAxis("right").setTextPen(pg.mkPen(qcolor(self._theme.foreground)))
 
     # ------------------------------------------------------------------- style
     @property
@@ -225,6 +266,9 @@ class PlotView(QtWidgets.QWidget):
         for _, label in self.legend.items:
             label.setText(label.text)
         self.legend.updateSize()
+        self.paint_surface.apply_style(theme, scale, self.POINT_SIZE * scale)
+        self.hint.apply_style(theme, scale)
+        self._style_colour_bar()
 
     # ------------------------------------------------------------- coordinates
     def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -248,6 +292,8 @@ class PlotView(QtWidgets.QWidget):
         scene_pos = event.scenePos()
         if not view_box.sceneBoundingRect().contains(scene_pos):
             return
+        if event.isAccepted() and event.currentItem is self.paint_surface:
+            return  # a data edit (added or deleted a point), not a click to inspect
         data_pos = view_box.mapSceneToView(scene_pos)
         if event.button() == QtCore.Qt.MouseButton.RightButton:
             if event.isAccepted():

@@ -111,14 +111,15 @@ class ScatterView(PlotView):
         self._extent: tuple[tuple[float, float], ...] = ((0.0, 1.0), (0.0, 1.0))
 
     # ------------------------------------------------------------------ data
-    def set_data(self, xy: np.ndarray, labels: tuple[str, ...]) -> None:
-        """Show new data points (shape (N, 2)) with their column names, and fit the view."""
+    def set_data(self, xy: np.ndarray, labels: tuple[str, ...], fit: bool = True) -> None:
+        """Show new data points (shape (N, 2)) with their column names; ``fit`` the view."""
         xy = np.asarray(xy, dtype=float)
         self.points.set_points(xy)
         self.plot_item.setLabel("bottom", labels[0])
         self.plot_item.setLabel("left", labels[1])
         self._extent = data_extent(xy) if len(xy) else ((0.0, 1.0), (0.0, 1.0))
-        self.fit_view()
+        if fit:
+            self.fit_view()
 
     def ranges_comparable(self) -> bool:
         """True when the two columns' ranges are within :data:`ASPECT_RATIO_LIMIT` of each other."""

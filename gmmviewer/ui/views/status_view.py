@@ -66,9 +66,11 @@ class StatusView:
         state = session.state
         history = session.history
         previous = history[session.position - 1] if session.position > 0 else None
-        change = (
-            -(state.log_likelihood - previous.log_likelihood) if previous is not None else math.nan
-        )
+        # Across an edit of the data the two likelihoods are of different data: no change.
+        if previous is not None and previous.dataset is state.dataset:
+            change = -(state.log_likelihood - previous.log_likelihood)
+        else:
+            change = math.nan
         self.labels["iteration"].setText(f"Iteration {state.iteration}")
         next_text = "E-step" if state.next_step == "E" else "M-step"
         if busy:
@@ -81,7 +83,10 @@ class StatusView:
             change_text = "  (no change)" if change == 0 else f"  (change {change:+.4g})"
         variational = state.variational is not None
         objective = "\u2212ELBO" if variational else "NLL"
-        self.labels["nll"].setText(f"{objective} {-state.log_likelihood:,.4f}{change_text}")
+        if math.isfinite(state.log_likelihood):
+            self.labels["nll"].setText(f"{objective} {-state.log_likelihood:,.4f}{change_text}")
+        else:
+            self.labels["nll"].setText(f"{objective} \u2014")
         if session.converged and variational:
             converged = f"converged: bound change < tol {session.tol:g} (lower tol to go on)"
         elif session.converged:
@@ -89,6 +94,8 @@ class StatusView:
             converged = (
                 f"converged: mean log-lik. change < tol {session.tol:g} (lower tol to go on)"
             )
+        elif not session.can_step:
+            converged = f"draw at least {session.n_components} points to fit"
         elif session.done:
             converged = f"stopped at max_iter = {session.max_iter}"
         else:

@@ -33,6 +33,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("step", "Step (E+M)", ("Space",), "One full iteration: E-step then M-step"),
     ActionSpec("run", "Run", ("R",), "Run EM until it converges"),
+    ActionSpec(
+        "predict", "Predict the next step", ("P",),
+        "Guess the next half-step before it happens: drag ghost means before an M-step, "
+        "guess a clicked point's responsibilities before an E-step",
+        checkable=True,
+    ),
+    ActionSpec(
+        "reveal", "Reveal", ("V",),
+        "Perform the predicted half-step and show how close the guess came",
+    ),
     ActionSpec("back", "Back", ("Left", "Ctrl+Z"), "Undo the last half-step or edit"),
     ActionSpec(
         "fast_float32", "Fast arithmetic (float32)", (),
@@ -73,7 +83,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "export_params", "Export parameters...", ("Ctrl+E",),
         "Write the current parameters as JSON, NPZ or CSV",
     ),
+    ActionSpec(
+        "export_assignments", "Export assignments...", (),
+        "Write every point's data row, component, responsibilities and uncertainty as CSV",
+    ),
     ActionSpec("export_plot", "Export plot...", ("Ctrl+P",), "Save the plot as PNG or SVG"),
+    ActionSpec(
+        "export_data", "Export data as CSV...", (),
+        "Write the data as they are now (painted, moved and deleted points included) as CSV",
+    ),
     ActionSpec(
         "export_nll", "Export NLL history...", (),
         "Save the negative log-likelihood of every half-step as CSV",
@@ -85,6 +103,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "animation", "Export animation...", ("Ctrl+Shift+G",),
         "Record the run as an animated GIF and numbered PNG frames, one per half-step",
+    ),
+    ActionSpec(
+        "export_replay", "Export replay page...", (),
+        "Save the whole history as one HTML page that replays it in any browser, offline",
     ),
     ActionSpec(
         "embed_data", "Embed data in saved sessions", (),
@@ -109,6 +131,22 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Show k-means with the same K: its hard partition and nearest-centre regions",
         checkable=True,
     ),
+    ActionSpec(
+        "membership", "Membership lines", ("J",),
+        "A line from each point to each mean, as opaque as its responsibility (r > 0.05)",
+        checkable=True,
+    ),
+    ActionSpec(
+        "uncertainty", "Uncertainty colouring", ("U",),
+        "Colour points by their uncertainty 1 - max r instead of blending component colours",
+        checkable=True,
+    ),
+    ActionSpec(
+        "landscape", "Likelihood landscape", ("G",),
+        "Colour the plane by the NLL the mixture would have if the chosen mean were there "
+        "(click a mean or press 1-9 to choose), with the path the mean took",
+        checkable=True,
+    ),
     ActionSpec("clear_point", "Clear the inspected point", ("Escape",)),
     ActionSpec("fit_view", "Fit data in view", ("A",), "Zoom to show all the data"),
     ActionSpec(
@@ -124,6 +162,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("normal_size", "Normal size", ("Ctrl+0",)),
     ActionSpec("dark_theme", "Dark theme", ("Ctrl+D",), "Light ink on a dark background",
                checkable=True),
+    # data
+    ActionSpec(
+        "edit_data", "Edit data", ("D",),
+        "Paint the data: click adds a point, drag sprays, drag a point moves it, "
+        "right-click deletes it",
+        checkable=True,
+    ),
+    ActionSpec(
+        "clear_data", "Clear data", (),
+        "Remove every point and draw your own data set (undoable)",
+    ),
     # help
     ActionSpec("shortcuts", "Keyboard shortcuts", ("F1",)),
     ActionSpec("about", "About gmmviewer"),
@@ -133,22 +182,26 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&File", (
         "open_csv", "generate", "demo", None,
         "open_session", "save_session", "save_session_as", "embed_data", None,
-        "export_params", "export_plot", "export_nll", "snapshots", "animation", None,
+        "export_params", "export_assignments", "export_plot", "export_data", "export_nll",
+        "snapshots", "animation", "export_replay", None,
         "quit",
     )),
     ("&EM", (
         "e_step", "m_step", "step", "run", None,
+        "predict", "reveal", None,
         "back", "forward", "reset", "reinitialize", None,
         "first", "last", None,
         "restarts", "model_selection", None,
         "fast_float32",
     )),
     ("&View", (
-        "contours", "truth", "log_nll", "bound", "kmeans", "clear_point", None,
+        "contours", "truth", "log_nll", "bound", "kmeans", "membership", "uncertainty",
+        "landscape", "clear_point", None,
         "fit_view", "equal_aspect", "full_screen", None,
         "bigger", "smaller", "normal_size", None,
         "dark_theme",
     )),
+    ("&Data", ("edit_data", "clear_data", None, "export_data")),
     ("&Help", ("shortcuts", "about")),
 )  # fmt: skip
 

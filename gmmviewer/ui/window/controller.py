@@ -25,6 +25,7 @@ from gmmviewer.core.data.synthetic import make_preset
 from gmmviewer.core.em.objective import DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.session.em_session import EMSession
+from gmmviewer.ui.teaching.data_painting import DataPainter
 from gmmviewer.ui.views.plot_view import PlotView
 from gmmviewer.ui.window.editing import SessionEditor
 from gmmviewer.ui.window.reporter import Reporter
@@ -109,12 +110,14 @@ class Controller(QtCore.QObject):
         self._tick_clock = QtCore.QElapsedTimer()
         #: New starts (model settings, method, arithmetic) and edits (means, components).
         self.editor = SessionEditor(self)
+        #: Data-edit mode: painted, moved and deleted points.
+        self.painter = DataPainter(self, self)
         self._set_views_connected(True)
 
     # ================================================================ wiring
     def _set_views_connected(self, connected: bool) -> None:
         """The one place where view signals are wired to the controller (and unwired)."""
-        views, editor = self.views, self.editor
+        views, editor, painter = self.views, self.editor, self.painter
         pairs: list[tuple[Any, Callable[..., Any]]] = [
             (views.nll.entry_clicked, self.go_to),
             (views.controls.model_changed, editor.apply_model_settings),
@@ -128,6 +131,9 @@ class Controller(QtCore.QObject):
             pairs += [
                 (plot.mean_dragged, editor.on_mean_dragged),
                 (plot.point_clicked, self._on_point_clicked),
+                (plot.paint_surface.points_painted, painter.add_points),
+                (plot.paint_surface.point_moved, painter.move_point),
+                (plot.paint_surface.point_deleted, painter.delete_point),
             ]
         for signal, slot in pairs:
             if connected:
@@ -293,6 +299,10 @@ class Controller(QtCore.QObject):
     def _can_step(self) -> bool:
         return self.session is not None and not self._running and not self.runner.busy
 
+    def _can_fit(self) -> bool:
+        """Idle, and the components are placed on enough points to take a half-step."""
+        return self._can_step() and self.session.can_step
+
     # ========================================================== state -> views
     @property
     def plot(self) -> PlotView:
@@ -338,9 +348,20 @@ class Controller(QtCore.QObject):
         session = self.session
         if session is None:
             return
+        if session.dataset is not self.drawer.shown_dataset:
+            self._follow_edited_data()
         self.drawer.draw(session, self.runner.colours_for, self._running, self.runner.busy)
         self._update_modified()
         self.refreshed.emit()
+
+    def _follow_edited_data(self) -> None:
+        """The data changed (an edit, or undo and redo across one): show the new points
+        where the view is, and forget the inspected point (rows may have moved)."""
+        with _quietly(self):
+            self.view_state.update(inspected=None)
+        self.drawer.show_data(self.session, fit=False)
+        self.drawer.forget_shown()
+        self.drawer.show_truth(self.session)
 
     def _show_activity(self) -> None:
         if self.session is not None:
@@ -359,17 +380,17 @@ class Controller(QtCore.QObject):
 
     def e_step(self) -> None:
         """The E-step button."""
-        if self._can_step() and self.session.next_step == "E":
+        if self._can_fit() and self.session.next_step == "E":
             self.runner.advance(self.session)
 
     def m_step(self) -> None:
         """The M-step button."""
-        if self._can_step() and self.session.next_step == "M":
+        if self._can_fit() and self.session.next_step == "M":
             self.runner.advance(self.session)
 
     def step(self) -> None:
         """The Step button: finish the current iteration (E then M, or just M)."""
-        if not self._can_step():
+        if not self._can_fit():
             return
         self._finish_iteration = True
         self.runner.advance(self.session)
@@ -416,7 +437,7 @@ class Controller(QtCore.QObject):
 
     def run(self) -> None:
         """Start running half-steps at the view state's speed until converged."""
-        if self.session is None or self._running or self.runner.busy or self.session.done:
+        if not self._can_fit() or self.session.done:
             return
         self._running = True
         self.running_changed.emit(True)

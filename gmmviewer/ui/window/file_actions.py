@@ -23,8 +23,9 @@ from PySide6 import QtCore, QtWidgets
 from gmmviewer.core.analysis.snapshots import parse_iterations, snapshots
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.errors import GMMViewerError
+from gmmviewer.core.files.assignments_csv import write_session_assignments
 from gmmviewer.core.files.atomic import atomic_path
-from gmmviewer.core.files.csv_writer import write_history_csv
+from gmmviewer.core.files.csv_writer import write_data_csv, write_history_csv
 from gmmviewer.core.files.paramfile import save_params
 from gmmviewer.core.files.session_file import SESSION_EXTENSION, load_session, save_session
 from gmmviewer.core.session.recording import history_states, states_to_convergence
@@ -250,6 +251,45 @@ class FileActions(QtCore.QObject):
             self.reporter.error(str(error))
             return False
         self.reporter.status(f"Wrote {path}", 5000)
+        return True
+
+    def export_data(self, path: str | None = None) -> bool:
+        """File > Export data as CSV: the data as they are now (edits included), in their
+        own units, written atomically."""
+        session = self._session
+        if session is None:
+            return False
+        if not path:
+            stem = Path(session.dataset.source.split(":")[-1] or "data").stem or "data"
+            name = f"{stem}-edited.csv" if session.dataset.edited else f"{stem}.csv"
+            path = self._save_path("Export data as CSV", name, "CSV (*.csv)")
+            if not path:
+                return False
+        try:
+            write_data_csv(path, session.dataset)
+        except GMMViewerError as error:
+            self.reporter.error(str(error))
+            return False
+        self.reporter.status(f"Wrote {counted(session.n_samples, 'row')} to {path}", 5000)
+        return True
+
+    def export_assignments(self, path: str | None = None) -> bool:
+        """File > Export assignments: each point's data row, component, responsibilities and
+        uncertainty (:mod:`gmmviewer.core.files.assignments_csv`)."""
+        session = self._session
+        if session is None:
+            return False
+        if not path:
+            path = self._save_path("Export assignments", "assignments.csv", "CSV (*.csv)")
+            if not path:
+                return False
+        try:
+            pending = write_session_assignments(path, session)
+        except GMMViewerError as error:
+            self.reporter.error(str(error))
+            return False
+        note = " (no E-step yet: the responsibilities the next E-step computes)" if pending else ""
+        self.reporter.status(f"Wrote {path}{note}", 8000 if pending else 5000)
         return True
 
     # ============================================================== snapshots

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gmmviewer import __version__
+from gmmviewer.ui.panels.bound_slice_panel import BoundSlicePanel
 from gmmviewer.ui.panels.column_chooser import ColumnChooser
 from gmmviewer.ui.panels.compare_panel import ComparePanel
 from gmmviewer.ui.panels.controls import ControlPanel
 from gmmviewer.ui.panels.inspector import PointInspector
+from gmmviewer.ui.panels.paint_toolbar import PaintToolbar, edit_data_button
+from gmmviewer.ui.panels.predict_panel import PredictPanel
+from gmmviewer.ui.teaching.landscape_overlay import LandscapeOverlay
+from gmmviewer.ui.teaching.predict_mode import PredictMode
+from gmmviewer.ui.teaching.responsibility_views import ResponsibilityViews
 from gmmviewer.ui.views.histogram_view import HistogramView
 from gmmviewer.ui.views.nll_view import NllView
 from gmmviewer.ui.views.scatter_view import ScatterView
@@ -28,11 +33,13 @@ from gmmviewer.ui.window.actions import CommittedBoxKeys, build_menus, create_ac
 from gmmviewer.ui.window.context_menu import build_context_menu
 from gmmviewer.ui.window.controller import Controller
 from gmmviewer.ui.window.file_actions import FileActions
+from gmmviewer.ui.window.replay_export import ReplayExport
 from gmmviewer.ui.window.reporter import WindowReporter
 from gmmviewer.ui.window.session_drawing import Views
 from gmmviewer.ui.window.teaching import TeachingTools
 from gmmviewer.ui.window.unsaved import UnsavedChangesPrompt
 from gmmviewer.ui.window.view_state import ViewState
+from gmmviewer.version import __version__
 
 SCALE_STEP = 1.15
 
@@ -51,6 +58,9 @@ TOGGLES = {
     "log_nll": "log_nll",
     "bound": "bound",
     "kmeans": "kmeans",
+    "membership": "membership",
+    "uncertainty": "uncertainty",
+    "landscape": "landscape",
     "equal_aspect": "equal_aspect",
     "embed_data": "embed_data",
 }
@@ -86,14 +96,23 @@ class MainWindow(QtWidgets.QMainWindow):
         self.weights_view = WeightsView()
         self.weights_view.setVisible(False)
         self.column_chooser = ColumnChooser()
+        self.paint_toolbar = PaintToolbar(
+            self.actions_by_name["edit_data"], self.actions_by_name["clear_data"]
+        )
         self.controls = ControlPanel(self.actions_by_name)
         self.inspector = PointInspector()
         self.compare = ComparePanel(self.actions_by_name["kmeans"])
         self.controls.add_tab(self.inspector, "Inspect")
         self.controls.add_tab(self.compare, "Compare")
+        self.predict_panel = PredictPanel(
+            self.actions_by_name["predict"], self.actions_by_name["reveal"]
+        )
+        self.controls.add_tab(self.predict_panel, "Predict")
         self.status_view = StatusView(self.statusBar())
         self._create_layout()
         self.menus = build_menus(self.menuBar(), self.actions_by_name)
+        self.edit_data_button = edit_data_button(self.actions_by_name["edit_data"])
+        self.menuBar().setCornerWidget(self.edit_data_button)
         self.reporter = WindowReporter(self, self.status_view)
         self.controller = Controller(
             Views(
@@ -112,12 +131,37 @@ class MainWindow(QtWidgets.QMainWindow):
         self.teaching = TeachingTools(
             self.controller, self.inspector, self.compare, self.nll_view, self.reporter, self
         )
+        # The Bound tab (shown with the lower bound) and the membership lines.
+        self.bound_slice = BoundSlicePanel()
+        self.responsibility_views = ResponsibilityViews(
+            self.controller, self.scatter, self.bound_slice, self.controls
+        )
         self.files = FileActions(self.controller, self.reporter, self.settings, self)
+        self.replay_export = ReplayExport(self.controller, self.reporter, self.settings, self)
         self.unsaved_prompt = UnsavedChangesPrompt(
             self.files.save_session, self.controller.document_name, self
         )
         self.controller.confirm_discard = self.unsaved_prompt
         self._connect_actions()
+        # Wires its own two actions; made after _connect_actions so that its handler of a
+        # clicked point runs after the window's and the Predict tab stays in front.
+        self.predict_mode = PredictMode(
+            self.controller,
+            self.predict_panel,
+            self.scatter,
+            self.controls,
+            self.actions_by_name,
+            self,
+        )
+        # View > Likelihood landscape (keys 1-9 choose the mean while it is on).
+        self.landscape = LandscapeOverlay(
+            self.controller,
+            self.scatter,
+            self.histogram,
+            self.plot_row,
+            self.view_state,
+            self,
+        )
         # Letters, Space and undo/redo reach the actions from a spin box once it has committed.
         self.box_keys = CommittedBoxKeys(self)
         self.box_keys.watch(
@@ -155,10 +199,14 @@ class MainWindow(QtWidgets.QMainWindow):
             "generate": files.generate_data,
             "demo": controller.load_demo,
             "export_params": files.export_parameters,
+            "export_assignments": files.export_assignments,
             "export_plot": files.export_plot,
             "export_nll": files.export_nll_history,
+            "export_data": files.export_data,
+            "clear_data": controller.painter.clear_data,
             "snapshots": files.export_snapshots,
             "animation": files.export_animation,
+            "export_replay": self.replay_export.export_replay_page,
             "quit": self.close,
             "clear_point": self._clear_point,
             "fit_view": self._fit_view,
@@ -175,6 +223,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.actions_by_name[name].toggled.connect(self._on_toggle)
         self.actions_by_name["full_screen"].toggled.connect(self._set_full_screen)
         self.actions_by_name["dark_theme"].toggled.connect(self._set_dark_theme)
+        self.actions_by_name["edit_data"].toggled.connect(controller.painter.set_active)
+        self.paint_toolbar.brush_changed.connect(controller.painter.set_brush)
         # triggered, not toggled: only a person's click asks for a new session.
         self.actions_by_name["fast_float32"].triggered.connect(controller.set_fast_arithmetic)
         controller.session_replaced.connect(self._on_session_replaced)
@@ -233,7 +283,13 @@ class MainWindow(QtWidgets.QMainWindow):
         plot_layout.setContentsMargins(0, 0, 0, 0)
         plot_layout.setSpacing(0)
         plot_layout.addWidget(self.column_chooser)
-        plot_layout.addWidget(self.plot_stack, 1)
+        plot_layout.addWidget(self.paint_toolbar)
+        # The plots, and beside them the (mean 1, mean 2) landscape of one-column data.
+        self.plot_row = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self.plot_row.setObjectName("plot_row")
+        self.plot_row.addWidget(self.plot_stack)
+        self.plot_row.setCollapsible(0, False)
+        plot_layout.addWidget(self.plot_row, 1)
         self.column_chooser.setVisible(False)
         plots = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         plots.setObjectName("plot_splitter")
@@ -391,6 +447,8 @@ class MainWindow(QtWidgets.QMainWindow):
         ):
             view.apply_style(theme, scale)
         self.controls.apply_scale(scale)
+        self.responsibility_views.apply_style(theme, scale)
+        self.landscape.apply_style(theme, scale)
         tick_font = self.nll_view.plot_item.getAxis("left").style.get("tickFont")
         lines = QtGui.QFontMetrics(tick_font or self.font()).height()
         self.nll_view.setMinimumHeight(NLL_VIEW_LINES * lines)
@@ -478,6 +536,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.save_settings()
         self.files.shutdown()
         self.teaching.shutdown()
+        self.landscape.shutdown()
         self.controller.shutdown()
         super().closeEvent(event)
 

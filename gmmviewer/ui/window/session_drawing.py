@@ -15,9 +15,16 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui
 
+from gmmviewer.core.analysis.uncertainty import (
+    UNCERTAINTY_LABEL,
+    ramp_table,
+    uncertainty_colours,
+    uncertainty_top,
+)
 from gmmviewer.core.em.estep import weighted_log_prob
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.session.em_session import EMSession
+from gmmviewer.ui.overlays.brush import placement_hint
 from gmmviewer.ui.panels.controls import ControlPanel, ModelSettings
 from gmmviewer.ui.views.colours import component_colours
 from gmmviewer.ui.views.geometry import (
@@ -73,19 +80,27 @@ class SessionDrawer:
         self._shown_params: object | None = None
         self._shown_resp: object | None = UNCHANGED
         self._density_params: object | None = None
+        #: The data set the plot shows (an edit or an undo across one changes the session's).
+        self.shown_dataset: object | None = None
 
     def new_session(self, session: EMSession) -> None:
         """Forget what belonged to the previous session; compute the truth's NLL once."""
         self.truth_nll = _truth_nll(session)
 
-    def show_data(self, session: EMSession) -> None:
-        """Give the plot for the shown columns the data, then everything drawn over them."""
+    def show_data(self, session: EMSession, fit: bool = True) -> None:
+        """Give the plot for the shown columns the data, then everything drawn over them.
+
+        ``fit`` zooms to them; an edit of the data keeps the view where the user put it.
+        """
         dims = self.view_state.dims
         self.plot = self.views.histogram if len(dims) == 1 else self.views.scatter
         columns = list(dims)
         self.plot.set_data(
-            session.X[:, columns], tuple(session.dataset.columns[d] for d in columns)
+            session.X[:, columns], tuple(session.dataset.columns[d] for d in columns), fit=fit
         )
+        if self.shown_dataset is not None and self.shown_dataset is not session.dataset:
+            self.truth_nll = _truth_nll(session)  # the true parameters' NLL on these data
+        self.shown_dataset = session.dataset
 
     def forget_shown(self) -> None:
         """Everything is drawn again on the next :meth:`draw` (new data, theme or size)."""
@@ -106,6 +121,26 @@ class SessionDrawer:
             self.views.nll.show_bound(state.bound)
         elif name == "equal_aspect":
             self.views.scatter.set_equal_aspect(state.equal_aspect)
+        elif name == "uncertainty":
+            if not state.uncertainty:
+                for plot in (self.views.scatter, self.views.histogram):
+                    plot.show_colour_bar(None)
+            if session.state.placed:
+                self._shown_resp = session.state.resp_params
+                self.plot.show_colours(self._point_colours(session, _no_colours))
+
+    def _point_colours(self, session: EMSession, colours_for: Any) -> np.ndarray | None:
+        """Blended component colours, or the uncertainty ramp's (with its colour bar)."""
+        if self.view_state.uncertainty:
+            resp = session.responsibilities
+            label = UNCERTAINTY_LABEL if resp is not None else "uncertainty: after an E-step"
+            self.plot.show_colour_bar(RAMP, uncertainty_top(session.n_components), label)
+            return None if resp is None else uncertainty_colours(resp)
+        colours = colours_for(session.state.resp_params)
+        # Colours blended for the same parameters on other data (before an edit) won't do.
+        if colours is None or len(colours) != session.n_samples:
+            colours = point_colours(session.responsibilities, session.n_samples)
+        return colours
 
     def draw(self, session: EMSession, colours_for: Any, running: bool, busy: bool) -> None:
         """Push the session's current state into every view.
@@ -120,18 +155,26 @@ class SessionDrawer:
         colours: Any = UNCHANGED
         if resp_source is not self._shown_resp:
             self._shown_resp = resp_source
-            colours = colours_for(resp_source)
-            if colours is None:
-                colours = point_colours(session.responsibilities, session.n_samples)
+            colours = self._point_colours(session, colours_for)
         variational = session.state.variational
-        present(
-            self.plot,
-            params if params is not self._shown_params else UNCHANGED,
-            self.view_state.dims,
-            colours,
-            fade=variational is not None,
-        )
-        self._shown_params = params
+        if session.state.placed:
+            present(
+                self.plot,
+                params if params is not self._shown_params else UNCHANGED,
+                self.view_state.dims,
+                colours,
+                fade=variational is not None,
+            )
+            self.plot.hint.show_text(None)
+        else:
+            # Placeholder components are not drawn: the canvas waits for its first K points.
+            d = len(self.view_state.dims)
+            self.plot.show_components(
+                np.zeros((0, d)), np.zeros((0, d, d)), np.zeros((0, 3), np.uint8), np.zeros(0)
+            )
+            self.plot.show_colours(None)
+            self.plot.hint.show_text(placement_hint(session.n_samples, session.n_components))
+        self._shown_params = params if session.state.placed else None
         self.show_density(session)
         self.views.nll.set_objective(variational is not None)
         self.views.nll.show_curve(self._nll_curve(session))
@@ -172,6 +215,7 @@ class SessionDrawer:
             history_indices=trace.indices,
             current=session.position - start,
             converged_at=int(converged[0]) if len(converged) else None,
+            segment=trace.segment,
             # The true parameters' NLL is no reference for a bound of another model.
             reference_nll=None if session.method == "vb" else self.truth_nll,
         )
@@ -179,7 +223,7 @@ class SessionDrawer:
     def show_density(self, session: EMSession, force: bool = False) -> None:
         """Density contours (2-D) or curve (1-D) of the current parameters, if shown."""
         dims = self.view_state.dims
-        if not self.view_state.contours:
+        if not self.view_state.contours or not session.state.placed:
             if self._density_params is not None or force:
                 self.plot.show_density(None, None, None)
                 self._density_params = None
@@ -212,10 +256,12 @@ class SessionDrawer:
         with QtCore.QSignalBlocker(fast):
             fast.setChecked(session.dtype == "float32")
         fast.setEnabled(idle)
-        actions["e_step"].setEnabled(idle and session.next_step == "E")
-        actions["m_step"].setEnabled(idle and session.next_step == "M")
-        actions["step"].setEnabled(idle)
-        actions["run"].setEnabled(running or (idle and not session.done))
+        # Nothing steps while the components wait for their first K points.
+        stepping = idle and session.can_step
+        actions["e_step"].setEnabled(stepping and session.next_step == "E")
+        actions["m_step"].setEnabled(stepping and session.next_step == "M")
+        actions["step"].setEnabled(stepping)
+        actions["run"].setEnabled(running or (stepping and not session.done))
         actions["run"].setText("Pause" if running else "Run")
         actions["run"].setToolTip(
             ("Pause the run" if running else "Run EM until it converges")
@@ -231,10 +277,20 @@ class SessionDrawer:
         actions["reinitialize"].setEnabled(idle)
 
 
+#: The uncertainty colour ramp, as the colour bar draws it.
+RAMP = ramp_table()
+
+
+def _no_colours(_resp_params: object) -> None:
+    """No colours blended on a worker: blend them here."""
+    return None
+
+
 def _truth_nll(session: EMSession) -> float | None:
     """NLL of the true parameters of generated data, or None."""
     truth = session.dataset.truth
-    if truth is None:
+    # Points drawn by hand did not come from the true mixture: no reference for them.
+    if truth is None or session.n_samples == 0 or session.dataset.edited:
         return None
     try:
         params = session.dataset.from_data_units(truth)

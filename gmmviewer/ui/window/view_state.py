@@ -38,6 +38,12 @@ class ViewState:
     contours, truth, log_nll, bound, kmeans, equal_aspect : bool
         Density contours; true ellipses of generated data; a log NLL axis; the
         lower-bound curve; k-means beside EM; equal axis scales.
+    membership, uncertainty : bool
+        Lines from points to means (opacity = responsibility); points coloured by
+        ``1 - max r`` instead of blended component colours.
+    landscape : bool
+        The likelihood landscape of a chosen mean (not kept between runs: it keeps a
+        worker busy).
     theme : {'light', 'dark'}
     scale : float
         Size factor of fonts, points and lines (projector mode).
@@ -58,6 +64,9 @@ class ViewState:
     bound: bool = False
     kmeans: bool = False
     equal_aspect: bool = True
+    membership: bool = False
+    uncertainty: bool = False
+    landscape: bool = False
     theme: str = "light"
     scale: float = 1.0
     inspected: int | None = None
@@ -71,6 +80,8 @@ class ViewState:
         "truth": "view/truth",
         "log_nll": "view/log_nll",
         "bound": "view/bound",
+        "membership": "view/membership",
+        "uncertainty": "view/uncertainty",
         "theme": "view/theme",
         "scale": "view/scale",
         "speed": "run/speed",
