@@ -10,7 +10,6 @@ import argparse
 from typing import TextIO
 
 from gmmviewer.cli_arguments import CommandError, _column_list, _int_at_least
-from gmmviewer.core.replay.frames import MAX_POINTS
 from gmmviewer.core.text import count
 
 COMMAND = "export-html"
@@ -19,6 +18,9 @@ PAGE_EXTENSIONS = (".html", ".htm")
 
 def add_export_html_parser(commands: argparse._SubParsersAction) -> None:
     """Add ``export-html`` to the command's subparsers."""
+    # Imported here: the window starts through this module and needs no replay.
+    from gmmviewer.core.replay.frames import MAX_POINTS
+
     parser = commands.add_parser(
         COMMAND,
         help="write a saved session's history as a self-contained HTML replay page",
@@ -50,7 +52,7 @@ def add_export_html_parser(commands: argparse._SubParsersAction) -> None:
 def run_export_html(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``gmmviewer export-html``: open the session, write its replay page, say how big."""
     # Imported here: the window starts through the command's module and needs neither.
-    from gmmviewer.core.files.session_file import load_session
+    from gmmviewer.core.files.sessions.session_file import load_session
     from gmmviewer.core.replay.page import write_replay_page
 
     if not str(args.output).lower().endswith(PAGE_EXTENSIONS):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gmmviewer.core.data.synthetic import make_preset
-from gmmviewer.core.files.session_file import save_session
+from gmmviewer.core.files.sessions.session_file import save_session
 from gmmviewer.core.session.em_session import EMSession
 
 

@@ -9,7 +9,7 @@ import pytest
 from replay_pages import demo_session, page_payload, unpack
 from test_cli import assert_clean_failure, gmmviewer
 
-from gmmviewer.core.files.session_file import save_session
+from gmmviewer.core.files.sessions.session_file import save_session
 
 
 @pytest.fixture(scope="module")

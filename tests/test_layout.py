@@ -97,8 +97,11 @@ def test_the_core_imports_nothing_from_the_ui():
 #: scipy's optimize and special (component matching and the adjusted Rand index do
 #: without them for a lecture's K), linalg (Cholesky factors come from numpy) and sparse
 #: (k-means loads it when it runs), the dialogs, the exporters (pyqtgraph's too) and
-#: what only they use. ``tests/ui/test_app.py`` checks the same list at the real first
-#: paint, demo included.
+#: what only they use; the likelihood landscape, the bound slice and the replay page,
+#: until they are asked for; numpy.ma, which ``np.unique``'s first call imports (the
+#: demo's start and the first drawing find distinct values without it).
+#: ``tests/ui/test_app.py`` checks the same list at the real first paint, demo included
+#: (by prefix: "numpy.ma.core", since "numpy.ma" would match numpy.matrixlib).
 LATE_MODULES = (
     "scipy.optimize",
     "scipy.special",
@@ -109,6 +112,14 @@ LATE_MODULES = (
     "pyqtgraph.exporters",
     "gmmviewer.ui.dialogs",
     "gmmviewer.ui.export",
+    "gmmviewer.core.analysis.landscape",
+    "gmmviewer.core.analysis.landscape_grid",
+    "gmmviewer.core.analysis.landscape_pair",
+    "gmmviewer.core.analysis.landscape_path",
+    "gmmviewer.ui.overlays.landscape_item",
+    "gmmviewer.core.analysis.bound_slice",
+    "gmmviewer.core.replay",
+    "numpy.ma.core",
 )
 
 

@@ -16,7 +16,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.files.csv_reader import load_csv
-from gmmviewer.core.files.session_file import SESSION_EXTENSION, OpenedSession, load_session
+from gmmviewer.core.files.sessions.session_file import (
+    SESSION_EXTENSION,
+    OpenedSession,
+    load_session,
+)
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.ui.resources import app_icon
 from gmmviewer.ui.window.main_window import MainWindow

@@ -27,7 +27,7 @@ from gmmviewer.core.files import atomic
 from gmmviewer.core.files.atomic import atomic_path, atomic_write
 from gmmviewer.core.files.csv_writer import write_data_csv, write_history_csv
 from gmmviewer.core.files.paramfile import load_params, save_params
-from gmmviewer.core.files.session_file import load_session, save_session
+from gmmviewer.core.files.sessions.session_file import load_session, save_session
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.em_session import EMSession
 
@@ -212,7 +212,7 @@ import os, sys, threading
 import numpy as np
 from gmmviewer.core.files import atomic
 from gmmviewer.core.files.paramfile import save_params
-from gmmviewer.core.files.session_file import save_session
+from gmmviewer.core.files.sessions.session_file import save_session
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.em_session import EMSession
 

@@ -25,7 +25,7 @@ from gmmviewer.core.files.reading import (
     read_npz,
     read_regular_file,
 )
-from gmmviewer.core.files.session_file import load_session
+from gmmviewer.core.files.sessions.session_file import load_session
 from gmmviewer.core.limits import MAX_COMPONENTS, MAX_FEATURES, byte_size
 from gmmviewer.core.params import GMMParams
 

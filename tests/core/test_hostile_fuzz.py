@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from gmmviewer.core.errors import DataError, GMMViewerError, ParameterFileError, SessionFileError
 from gmmviewer.core.files.csv_reader import load_csv, sniff_csv
 from gmmviewer.core.files.paramfile import load_params, save_params
-from gmmviewer.core.files.session_file import load_session
+from gmmviewer.core.files.sessions.session_file import load_session
 from gmmviewer.core.params import GMMParams
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

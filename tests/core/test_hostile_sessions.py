@@ -12,9 +12,10 @@ from hostile import SavedSession, npy_bytes, npy_header, rewrite_zip
 
 from gmmviewer.core.em.estep import mixture_log_density
 from gmmviewer.core.errors import SessionFileError
-from gmmviewer.core.files import session_file
-from gmmviewer.core.files.session_checks import SessionCheckError, verify_history
-from gmmviewer.core.files.session_file import load_session, save_session
+from gmmviewer.core.files.sessions import session_file
+from gmmviewer.core.files.sessions.fields import SessionCheckError
+from gmmviewer.core.files.sessions.history_checks import verify_history
+from gmmviewer.core.files.sessions.session_file import load_session, save_session
 
 
 @pytest.fixture(scope="module")

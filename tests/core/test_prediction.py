@@ -27,7 +27,7 @@ from gmmviewer.core.analysis.prediction_log import (
     responsibility_record,
 )
 from gmmviewer.core.errors import ParameterError, SessionFileError
-from gmmviewer.core.files.session_file import load_session, save_session
+from gmmviewer.core.files.sessions.session_file import load_session, save_session
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.em_session import EMSession
 

@@ -13,7 +13,7 @@ from gmmviewer.core.colours import NEUTRAL_GREY, OKABE_ITO, blend, component_col
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.data.synthetic import make_preset
 from gmmviewer.core.errors import ParameterError
-from gmmviewer.core.files.session_file import load_session, save_session
+from gmmviewer.core.files.sessions.session_file import load_session, save_session
 from gmmviewer.core.replay.frames import MAX_POINTS, _state_data, replay_frames
 from gmmviewer.core.session.em_session import EMSession
 

@@ -10,7 +10,7 @@ import pytest
 from gmmviewer.core.data.synthetic import make_preset
 from gmmviewer.core.errors import SessionFileError
 from gmmviewer.core.files.csv_reader import load_csv
-from gmmviewer.core.files.session_file import load_session, save_session
+from gmmviewer.core.files.sessions.session_file import load_session, save_session
 from gmmviewer.core.session.em_session import EMSession
 
 

@@ -14,7 +14,7 @@ from sklearn.mixture import BayesianGaussianMixture
 from gmmviewer.core.data.synthetic import make_preset
 from gmmviewer.core.em.estep import e_step as mixture_e_step
 from gmmviewer.core.errors import SessionFileError
-from gmmviewer.core.files.session_file import load_session, save_session
+from gmmviewer.core.files.sessions.session_file import load_session, save_session
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.core.session.history import SessionState
 from gmmviewer.core.session.variational_state import PriorChoice

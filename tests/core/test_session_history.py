@@ -14,7 +14,7 @@ import pytest
 
 from gmmviewer.core.data.synthetic import make_preset
 from gmmviewer.core.errors import SessionError
-from gmmviewer.core.files.session_file import load_session, save_session
+from gmmviewer.core.files.sessions.session_file import load_session, save_session
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.core.session.history import HistoryTrace
 

@@ -16,7 +16,7 @@ from gmmviewer.core.em.fit import fit
 from gmmviewer.core.em.initialization import initialize
 from gmmviewer.core.errors import ParameterError
 from gmmviewer.core.files.csv_reader import load_csv
-from gmmviewer.core.files.session_file import load_session, save_session
+from gmmviewer.core.files.sessions.session_file import load_session, save_session
 from gmmviewer.core.session.em_session import EMSession
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]

@@ -95,7 +95,7 @@ def test_save_writes_the_session_before_replacing_it(qtbot, window, unsaved_answ
     asked = answer_next_question(qtbot, Button.Save)
     window.actions_by_name["demo"].trigger()
     assert asked == ["Save the changes to kept.gmmv?"]
-    from gmmviewer.core.files.session_file import load_session
+    from gmmviewer.core.files.sessions.session_file import load_session
 
     assert load_session(str(path)).session.iteration == 2
     assert path.stat().st_mtime_ns >= mtime
@@ -188,7 +188,7 @@ def test_large_data_blend_their_colours_on_the_worker(qtbot, window, monkeypatch
 def test_opening_a_session_saved_in_the_other_theme_shows_its_data_in_that_theme(
     qtbot, window, tmp_path
 ):
-    from gmmviewer.core.files.session_file import save_session
+    from gmmviewer.core.files.sessions.session_file import save_session
     from gmmviewer.core.session.em_session import EMSession
 
     small = EMSession(make_preset("overlapping", 120, seed=3), 2)

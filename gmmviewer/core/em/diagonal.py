@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gmmviewer.core.em.passes import ComponentTerms
 from gmmviewer.core.em.statistics import ChunkMoments
 from gmmviewer.core.params import GMMParams
 
@@ -103,6 +104,24 @@ class DiagonalExpansion:
             np.asarray(constant - 0.5 * offset, dtype),
             np.dtype(dtype),
         )
+
+    @classmethod
+    def for_pass(
+        cls, params: GMMParams, terms: ComponentTerms, bounds: tuple[np.ndarray, np.ndarray]
+    ) -> tuple[DiagonalExpansion | None, ComponentTerms]:
+        """The expansion a pass in ``terms.dtype`` takes (or None), and the terms it needs.
+
+        float32 allows the expansion only for well-scaled data; where float64 allows it,
+        the float64 expansion is both faster than the float32 deviation path and more
+        exact, so the pass then computes in float64 (and still stores float32): the
+        terms returned are then float64 ones.
+        """
+        expansion = cls.of(params, terms.exact_constant, bounds, terms.dtype)
+        if expansion is None and terms.dtype != np.float64:
+            expansion = cls.of(params, terms.exact_constant, bounds, np.dtype(np.float64))
+            if expansion is not None:
+                terms = ComponentTerms.of(params, np.float64)
+        return expansion, terms
 
     def fill(self, X_rows: np.ndarray, powers: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``log pi_k + log N(x | k)`` of ``X_rows`` into ``out``; ``[x'; x'^2]`` into ``powers``.

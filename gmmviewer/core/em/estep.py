@@ -36,6 +36,7 @@ from gmmviewer.core.em.passes import (
     pass_dtype,
     weighted_log_prob_chunks,
 )
+from gmmviewer.core.em.quadratic import QuadraticExpansion
 from gmmviewer.core.em.statistics import (
     ChunkMoments,
     SufficientStatistics,
@@ -221,6 +222,7 @@ def _e_step_pass(
     *,
     entropy: bool,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    expand: bool = True,
 ) -> tuple[float, float]:
     """One E-step pass on the pass threads: log-likelihood and entropy, ``stats`` filled.
 
@@ -228,23 +230,19 @@ def _e_step_pass(
     given, copies what it needs of them (into its own rows of a larger array) there and
     then. The chunks' sums and moments are combined in chunk order, so the results do
     not depend on the number of threads. ``bounds`` are the data's (computed here when
-    a diagonal expansion needs them and the caller has not).
+    an expansion needs them and the caller has not). Full and tied components take the
+    quadratic expansion where it is exact enough; when its moments turn out not to be,
+    the pass is repeated without it (``expand=False``).
     """
     n_samples = X.shape[0]
     terms = ComponentTerms.of(params, dtype)
-    expansion = None
-    if params.covariance_type in ("diag", "spherical") and n_samples:
+    expansion = quadratic = None
+    if expand and n_samples:
         if bounds is None:
             bounds = data_bounds(X)
-        expansion = DiagonalExpansion.of(params, terms.exact_constant, bounds, dtype)
-        if expansion is None and dtype != np.float64:
-            # float32 allows the expansion only for well-scaled data; where float64 allows
-            # it, the float64 expansion is both faster than the float32 deviation path and
-            # more exact, so the pass computes in float64 (and still stores float32).
-            expansion = DiagonalExpansion.of(params, terms.exact_constant, bounds, np.float64)
-            if expansion is not None:
-                dtype = np.dtype(np.float64)
-                terms = ComponentTerms.of(params, dtype)
+        expansion, terms = DiagonalExpansion.for_pass(params, terms, bounds)
+        quadratic, terms = QuadraticExpansion.for_pass(params, terms, bounds)
+    pass_type, dtype = dtype, terms.dtype
     clipped = np.empty(0, dtype=np.intp)
     centres = None
     if stats is not None:
@@ -254,21 +252,29 @@ def _e_step_pass(
     # Scratch depends only on the shapes and the type; every chunk overwrites all of it.
     key = (params.n_components, params.n_features, dtype)
 
-    def chunk(rows: slice) -> tuple[float, float, ChunkMoments | None]:
+    def chunk(rows: slice) -> tuple[float, float, ChunkMoments | np.ndarray | None]:
         size = rows.stop - rows.start
-        buffers = thread_scratch((key, size), lambda: terms.buffers(size))
         X_rows = X[rows]
-        if expansion is None:
-            terms.fill(X_rows, buffers)
+        features = None
+        if quadratic is not None:
+            scratch = (key, size, "quadratic")
+            buffers, features = thread_scratch(scratch, lambda: quadratic.scratch(terms, size))
+            quadratic.fill(X_rows, features, buffers.weighted)
         else:
-            expansion.fill(X_rows, buffers.powers, buffers.weighted)
+            buffers = thread_scratch((key, size), lambda: terms.buffers(size))
+            if expansion is None:
+                terms.fill(X_rows, buffers)
+            else:
+                expansion.fill(X_rows, buffers.powers, buffers.weighted)
         norm = normalize_chunk(buffers)
         total = float(norm.sum(dtype=np.float64))
         chunk_entropy_value = chunk_entropy(buffers) if entropy else 0.0
         if keep is not None:
             keep(rows, buffers)
         moments = None
-        if stats is not None and expansion is not None:
+        if stats is not None and features is not None:
+            moments = quadratic.raw_moments(features, buffers.scratch)
+        elif stats is not None and expansion is not None:
             moments = expansion.moments(buffers.powers, buffers.scratch, stats.centres)
         elif stats is not None:
             if clipped.size:
@@ -281,13 +287,22 @@ def _e_step_pass(
 
     total = 0.0
     entropy_total = 0.0
+    raw = None
     for chunk_total, chunk_entropy_value, moments in map_in_order(
         chunk, list(chunks(n_samples, chunk_size)), threads
     ):
         total += chunk_total
         entropy_total += chunk_entropy_value
-        if stats is not None and moments is not None:
+        if isinstance(moments, ChunkMoments):
             stats.add_moments(moments)
+        elif moments is not None:
+            raw = moments if raw is None else np.add(raw, moments, out=raw)
+    if quadratic is not None and raw is not None:
+        combined = quadratic.moments(raw, n_samples, stats.centres)
+        if combined is None:
+            again = (X, params, stats, chunk_size, pass_type, threads, keep)
+            return _e_step_pass(*again, entropy=entropy, bounds=bounds, expand=False)
+        stats.add_moments(combined)
     return total, entropy_total
 
 

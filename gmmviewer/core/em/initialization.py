@@ -160,7 +160,7 @@ def _random_means(
 ) -> GMMParams:
     rng = np.random.default_rng(seed)
     n_samples, n_features = X.shape
-    distinct = np.unique(X, axis=0) if n_samples <= 200_000 else X
+    distinct = distinct_rows(X) if n_samples <= 200_000 else X
     pool = distinct if distinct.shape[0] >= n_components else X
     means = pool[rng.choice(pool.shape[0], size=n_components, replace=False)]
     covariance = np.atleast_2d(np.cov(X, rowvar=False)) if n_samples > 1 else np.eye(n_features)
@@ -172,3 +172,28 @@ def _random_means(
     full = np.broadcast_to(covariance, (n_components, n_features, n_features))
     params = GMMParams(np.full(n_components, 1.0 / n_components), means, full, "full")
     return params.as_covariance_type(covariance_type)
+
+
+def distinct_rows(X: np.ndarray) -> np.ndarray:
+    """The distinct rows of ``X`` in lexicographic order: ``np.unique(X, axis=0)``.
+
+    Not ``np.unique`` itself: its first call imports ``numpy.ma`` (about 10 ms), which the
+    window's first paint, whose demo starts here, would wait for.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_distinct, n_features)
+        Sorted by the first column, ties by the second, and so on.
+    """
+    if len(X) == 0:
+        return X.copy()
+    # lexsort's last key is its primary one: the first column.
+    rows = X[np.lexsort(X.T[::-1])]
+    keep = np.empty(len(rows), dtype=bool)
+    keep[0] = True
+    np.any(rows[1:] != rows[:-1], axis=1, out=keep[1:])
+    return rows[keep]

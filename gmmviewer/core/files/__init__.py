@@ -1,1 +1,1 @@
-"""Files: CSV data, parameter files (JSON, NPZ, CSV) and saved sessions."""
+"""Files: CSV data, parameter files (JSON, NPZ, CSV) and saved sessions (``sessions/``)."""

@@ -5,11 +5,18 @@ callback list, and read the session's state when it fires; user actions are call
 the session. Every half-step and edit becomes a
 :class:`~gmmviewer.core.session.history.SessionState` in an undoable history; how one
 state leads to the next is in :mod:`gmmviewer.core.session.transitions`.
+
+This module holds what makes a session and what changes its current state: the
+constructors, half-steps, moves along the history and commits. The rest of
+:class:`EMSession` comes from its base classes, one part each: reading the current
+state (:mod:`~gmmviewer.core.session.session_view`), the settings
+(:mod:`~gmmviewer.core.session.session_settings`), new starts
+(:mod:`~gmmviewer.core.session.session_starts`) and edits
+(:mod:`~gmmviewer.core.session.session_edits`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,7 +24,6 @@ import numpy as np
 
 from gmmviewer.core.analysis.prediction_log import PredictionLog
 from gmmviewer.core.data.dataset import Dataset
-from gmmviewer.core.em.estep import Posterior
 from gmmviewer.core.em.gaussian import check_covariance_type
 from gmmviewer.core.em.initialization import check_init_method, check_n_components
 from gmmviewer.core.em.objective import (
@@ -27,7 +33,6 @@ from gmmviewer.core.em.objective import (
     check_max_iter,
     check_reg_covar,
     check_tol,
-    has_converged,
 )
 from gmmviewer.core.errors import ParameterError, SessionError
 from gmmviewer.core.params import GMMParams
@@ -39,16 +44,18 @@ from gmmviewer.core.session.data_edits import (
     unplaced_start,
 )
 from gmmviewer.core.session.events import Signal
-from gmmviewer.core.session.history import History, HistoryTrace, HistoryView, SessionState
+from gmmviewer.core.session.history import History, SessionState
 from gmmviewer.core.session.session_edits import SessionEdits
+from gmmviewer.core.session.session_settings import SessionSettings
 from gmmviewer.core.session.session_starts import SessionStarts
+from gmmviewer.core.session.session_view import SessionView
 from gmmviewer.core.session.starts import prepare_start, start_description
 from gmmviewer.core.session.transitions import PreparedStep, prepare_half_step
 from gmmviewer.core.session.variational_state import PriorChoice
 from gmmviewer.core.session.variational_steps import prepare_variational_half_step
 
 
-class EMSession(SessionStarts, SessionEdits):
+class EMSession(SessionView, SessionSettings, SessionStarts, SessionEdits):
     """EM on one data set, one half-step at a time, with history and editing.
 
     **Threads.** A session belongs to the thread that drives it (the GUI thread in the
@@ -214,7 +221,8 @@ class EMSession(SessionStarts, SessionEdits):
         position: int,
         settings: dict[str, object],
     ) -> EMSession:
-        """A session continuing a saved history (see :mod:`gmmviewer.core.files.session_file`).
+        """A session continuing a saved history (see
+        :mod:`gmmviewer.core.files.sessions.session_file`).
 
         Parameters
         ----------
@@ -258,272 +266,6 @@ class EMSession(SessionStarts, SessionEdits):
                 extents[id(data)].check_params(state.params.validate())
         session._history = History.from_states(states, position)
         return session
-
-    # ================================================================ reading
-    @property
-    def dataset(self) -> Dataset:
-        """The data set the current state fits (it changes with edits, undo and redo)."""
-        dataset = self._history.current.dataset
-        assert dataset is not None, "every state of a session records its data"
-        return dataset
-
-    @property
-    def X(self) -> np.ndarray:
-        """The data matrix EM fits, shape (n_samples, n_features): the current state's."""
-        return self.dataset.X
-
-    @property
-    def n_samples(self) -> int:
-        """N (0 on an empty canvas)."""
-        return self.dataset.n_samples
-
-    @property
-    def n_features(self) -> int:
-        """D."""
-        return self.dataset.n_features
-
-    @property
-    def placed(self) -> bool:
-        """False while the components wait for points to be drawn (see :meth:`clear_data`)."""
-        return self.state.placed
-
-    @property
-    def can_step(self) -> bool:
-        """True when EM can take a step: the components are placed and N >= K.
-
-        After the data are cleared, or points deleted below K, half-steps refuse
-        ("draw at least K points first") until enough points are drawn.
-        """
-        return can_step_from(self.state)
-
-    @property
-    def _context(self) -> DataContext:
-        """The current data set's context (the owner thread only)."""
-        return self._contexts.get(self.dataset)
-
-    @property
-    def state(self) -> SessionState:
-        """The current state."""
-        return self._history.current
-
-    @property
-    def params(self) -> GMMParams:
-        """The current parameters."""
-        return self.state.params
-
-    @property
-    def n_components(self) -> int:
-        """K."""
-        return self.params.n_components
-
-    @property
-    def covariance_type(self) -> str:
-        """Covariance type of the current parameters."""
-        return self.params.covariance_type
-
-    @property
-    def history(self) -> HistoryView:
-        """Every state, oldest first: a read-only, live sequence (indexing, slicing to a
-        tuple, ``len``, iteration) that copies nothing."""
-        return self._history.view()
-
-    @property
-    def position(self) -> int:
-        """Index of the current state in :attr:`history`."""
-        return self._history.position
-
-    @property
-    def can_undo(self) -> bool:
-        """True when :meth:`undo` would do something."""
-        return self._history.can_undo
-
-    @property
-    def can_redo(self) -> bool:
-        """True when :meth:`redo` would do something."""
-        return self._history.can_redo
-
-    @property
-    def next_step(self) -> str:
-        """'E' or 'M': the only half-step allowed next."""
-        return self.state.next_step
-
-    @property
-    def iteration(self) -> int:
-        """Completed M-steps since the last initialisation."""
-        return self.state.iteration
-
-    @property
-    def converged(self) -> bool:
-        """True when scikit-learn's convergence rule holds under the current ``tol``.
-
-        The rule compares the mean log-likelihoods of the last two E-steps (see
-        :mod:`~gmmviewer.core.em.objective`). It is judged against the tolerance in force
-        now, so lowering ``tol`` after convergence lets :meth:`run` continue.
-        """
-        state = self.state
-        if state.next_step != "E":
-            return state.converged
-        return has_converged(state.previous_lower_bound, state.lower_bound, self._tol)
-
-    @property
-    def done(self) -> bool:
-        """True when :meth:`run` has nothing left to do: converged, ``max_iter`` reached, or
-        no step is possible (:attr:`can_step` False)."""
-        state = self.state
-        if not can_step_from(state):
-            return True
-        return state.next_step == "E" and (
-            self.converged or state.iterations_in_run >= self._max_iter
-        )
-
-    @property
-    def log_likelihood(self) -> float:
-        """Total log-likelihood of the current parameters."""
-        return self.state.log_likelihood
-
-    @property
-    def mean_log_likelihood(self) -> float:
-        """Log-likelihood per sample of the current parameters (NaN without data)."""
-        n_samples = self.n_samples
-        return self.state.log_likelihood / n_samples if n_samples else math.nan
-
-    @property
-    def nll(self) -> float:
-        """Negative log-likelihood (total) of the current parameters."""
-        return -self.state.log_likelihood
-
-    @property
-    def elbo(self) -> float | None:
-        """Evidence lower bound L(q, theta) of the current responsibilities and parameters."""
-        return self.state.elbo
-
-    @property
-    def status(self) -> str:
-        """A degenerate situation found by the last step, or ''."""
-        return self.state.status
-
-    @property
-    def responsibilities(self) -> np.ndarray | None:
-        """Current responsibilities, shape (n_samples, n_components), or None before an E-step.
-
-        A read-only transposed view of the cached (n_components, n_samples) array;
-        recomputed from the history when the session moves to an uncached state.
-        """
-        q = self._current_q()
-        return None if q is None else q.resp.T
-
-    def hard_assignments(self) -> np.ndarray | None:
-        """Most responsible component of each sample, shape (n_samples,), int, or None.
-
-        Read-only and cached with the responsibilities (computed with them, on the
-        worker thread when the window prepares a step there), so asking again is free.
-        """
-        q = self._current_q()
-        return None if q is None else q.hard
-
-    # ================================================================ history queries
-    def run_bounds(self, position: int | None = None) -> tuple[int, int]:
-        """Half-open ``(start, stop)`` of the run holding history entry ``position``.
-
-        Parameters
-        ----------
-        position : int, optional
-            A history index (negative counts from the end); default the current one.
-
-        Returns
-        -------
-        start : int
-            The latest 'initialise' entry at or before ``position``.
-        stop : int
-            The next 'initialise' entry after ``position``, or ``len(history)``.
-
-        Raises
-        ------
-        SessionError
-            When ``position`` is outside the history.
-        """
-        index = self.position if position is None else self._history_index(position)
-        return self._history.run_bounds(index)
-
-    def trace(self, start: int, stop: int) -> HistoryTrace:
-        """The NLL curve of history entries ``start`` to ``stop - 1`` (what the NLL plot draws).
-
-        Costs O(stop - start) array slicing, however long the history.
-
-        Raises
-        ------
-        SessionError
-            Unless ``0 <= start <= stop <= len(history)``.
-        """
-        try:
-            return self._history.trace(int(start), int(stop))
-        except IndexError as error:
-            raise SessionError(str(error)) from None
-
-    # =============================================================== settings
-    @property
-    def tol(self) -> float:
-        """Convergence threshold on the change of the mean per-sample log-likelihood."""
-        return self._tol
-
-    @tol.setter
-    def tol(self, value: float) -> None:
-        self._tol = check_tol(value)
-        self.changed.emit("settings")
-
-    @property
-    def max_iter(self) -> int:
-        """Iterations :meth:`run` may perform from the last initialisation or edit."""
-        return self._max_iter
-
-    @max_iter.setter
-    def max_iter(self, value: int) -> None:
-        self._max_iter = check_max_iter(value)
-        self.changed.emit("settings")
-
-    @property
-    def reg_covar(self) -> float:
-        """Added to covariance diagonals in every M-step."""
-        return self._reg_covar
-
-    @reg_covar.setter
-    def reg_covar(self, value: float) -> None:
-        self._reg_covar = check_reg_covar(value)
-        self.changed.emit("settings")
-
-    @property
-    def init(self) -> str:
-        """The initialisation method of the last :meth:`reinitialize`."""
-        return self._init
-
-    @property
-    def seed(self) -> int | None:
-        """The seed of the last :meth:`reinitialize`."""
-        return self._seed
-
-    def fit_settings(self) -> dict[str, object]:
-        """The settings a headless fit needs to behave like this session.
-
-        Returns
-        -------
-        dict
-            ``covariance_type``, ``init``, ``seed``, ``tol``, ``max_iter``, ``reg_covar``,
-            ``dtype``: keyword arguments for :func:`gmmviewer.fit` and the scans built on it.
-        """
-        return {
-            "covariance_type": self.covariance_type,
-            "init": self._init,
-            "seed": self._seed,
-            "tol": self._tol,
-            "max_iter": self._max_iter,
-            "reg_covar": self._reg_covar,
-            "dtype": self._dtype,
-        }
-
-    @property
-    def dtype(self) -> str:
-        """The type the E-step computes in: 'float64' (exact) or 'float32' (fast)."""
-        return self._dtype
 
     # ============================================================= half-steps
     def prepare(self) -> PreparedStep:
@@ -650,13 +392,6 @@ class EMSession(SessionStarts, SessionEdits):
         """Make history entry ``index`` current (a timeline jump; later entries stay for redo)."""
         return self._move(self._history_index(index), "jump")
 
-    def _history_index(self, index: int) -> int:
-        """``index`` as a non-negative history index (negative counts from the end)."""
-        length = len(self._history)
-        if not -length <= index < length:
-            raise SessionError(f"the history has no entry {index}")
-        return index + length if index < 0 else int(index)
-
     def reset(self) -> SessionState:
         """Return to the parameters of the latest initialisation (redo comes back)."""
         return self._move(self.run_bounds()[0], "jump")
@@ -685,13 +420,6 @@ class EMSession(SessionStarts, SessionEdits):
         assert state.dataset is not None
         computed = [q for q in (prepared.next_posterior, prepared.posterior) if q is not None]
         self._contexts.get(state.dataset).posteriors.keep(state, *computed)
-
-    def _current_q(self) -> Posterior | None:
-        """The posterior behind the current responsibilities, or None before an E-step."""
-        state = self.state
-        if state.resp_params is None:
-            return None
-        return self._context.posteriors.get(state.resp_params, state)
 
     def _check_params(self, params: GMMParams, context: DataContext | None = None) -> GMMParams:
         context = self._context if context is None else context

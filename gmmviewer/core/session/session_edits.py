@@ -2,8 +2,8 @@
 data (paint, move, delete or clear points). No Qt.
 
 :class:`SessionEdits` is a part of :class:`~gmmviewer.core.session.em_session.EMSession`
-(its base class), kept apart so that the session module holds stepping, history and
-settings. Every edit is one undoable history entry and emits ``changed``: 'edit' for the
+(its base class), kept apart so that the session module holds stepping and moves along
+the history. Every edit is one undoable history entry and emits ``changed``: 'edit' for the
 parameters, 'data' for the data. How the new state follows is in
 :mod:`~gmmviewer.core.session.transitions` and :mod:`~gmmviewer.core.session.data_edits`.
 

@@ -2,8 +2,8 @@
 parameters. No Qt.
 
 :class:`SessionStarts` is a part of :class:`~gmmviewer.core.session.em_session.EMSession`
-(its base class), kept apart so that the session module holds stepping, history and
-settings. How a start is computed is in :mod:`~gmmviewer.core.session.starts`; a start
+(its base class), kept apart so that the session module holds stepping and moves along
+the history. How a start is computed is in :mod:`~gmmviewer.core.session.starts`; a start
 with more components than points (an empty canvas) is an unplaced one
 (:func:`~gmmviewer.core.session.data_edits.unplaced_start`).
 """

@@ -74,11 +74,12 @@ def placement_hint(n_samples: int, n_components: int) -> str:
 class PaintSurface(pg.GraphicsObject):
     """The gestures of data-edit mode over a plot's view box (hidden when not editing).
 
-    On empty space a click adds one point and a drag sprays a cluster along the stroke
-    (shown as a preview, reported once on release). A drag that starts on a point moves
-    it; a right-click or Shift+click on a point deletes it. Other gestures pass through:
-    mean handles keep their drags (they lie above), a right-click on empty space opens
-    the plot's menu, right-drag and the wheel zoom, middle-drag pans.
+    A click adds one point (never inspects one) and a drag on empty space sprays a
+    cluster along the stroke (shown as a preview, reported once on release). A drag
+    that starts on a point moves it; a right-click or Shift+click on a point deletes
+    it. Other gestures pass through: mean handles and ghosts keep their clicks and
+    drags (they lie above, and the brush hides over them), a right-click on empty space
+    opens the plot's menu, right-drag and the wheel zoom, middle-drag pans.
 
     Parameters
     ----------
@@ -200,27 +201,43 @@ class PaintSurface(pg.GraphicsObject):
     # --------------------------------------------------------------- events
     def hoverEvent(self, ev: object) -> None:  # noqa: N802 - pyqtgraph's name
         """The brush follows the cursor over empty space; over a point it hides (a drag
-        there moves the point)."""
+        there moves the point), and over a handle (a drag there is the handle's)."""
         if ev.isExit():
             if self._moving is None and not self._stroke:
                 self._place_circle(None)
             return
         if ev.buttons():
             return  # a drag places the circle itself
+        if not ev.acceptDrags(LEFT):
+            # An item above (a mean handle, a ghost) takes a drag from here: no brush.
+            self._place_circle(None)
+            return
         over_point = self._point_at(ev.pos()) is not None
         self._place_circle(None if over_point else ev.pos())
 
     def mouseClickEvent(self, ev: object) -> None:  # noqa: N802 - pyqtgraph's name
+        """A left click adds a point where it lands, over a point too (in dense data
+        nearly every click is); right-click or Shift+click on a point deletes it.
+
+        Every left click is the surface's, so none inspects a point in this mode; a
+        right-click on empty space opens the plot's menu. Mean handles and ghosts lie
+        above and take their own clicks.
+        """
         index = self._point_at(ev.pos())
-        deleting = ev.button() == RIGHT or (ev.button() == LEFT and bool(ev.modifiers() & SHIFT))
-        if index is not None and deleting:
-            ev.accept()
-            self.point_deleted.emit(int(index))
-        elif index is None and ev.button() == LEFT and not ev.modifiers() & SHIFT:
-            ev.accept()
-            x, y = self._data_at(ev.pos())
-            self.points_painted.emit(np.array([[x, y]]), False)
-        # else: a click on a point inspects it, a right-click on empty space opens the menu
+        if ev.button() == RIGHT:
+            if index is not None:
+                ev.accept()
+                self.point_deleted.emit(int(index))
+            return
+        if ev.button() != LEFT:
+            return
+        ev.accept()
+        if ev.modifiers() & SHIFT:
+            if index is not None:
+                self.point_deleted.emit(int(index))
+            return
+        x, y = self._data_at(ev.pos())
+        self.points_painted.emit(np.array([[x, y]]), False)
 
     def mouseDragEvent(self, ev: object) -> None:  # noqa: N802 - pyqtgraph's name
         if ev.button() != LEFT:

@@ -39,8 +39,15 @@ class GhostHandle(MeanHandle):
 
     #: Pen of the cross that marks the guessed position exactly.
     cross_pen: QtGui.QPen | None = None
+    #: A wider solid ring under the dashed one, in the plot's background colour, so that
+    #: the ghost reads over membership lines of its own colour converging on the mean.
+    halo_pen: QtGui.QPen | None = None
 
     def paint(self, p: QtGui.QPainter, *args: object) -> None:
+        if self.halo_pen is not None:
+            p.setPen(self.halo_pen)
+            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            p.drawPath(self.symbol_shape())
         super().paint(p, *args)
         if self.cross_pen is None:
             return
@@ -192,6 +199,7 @@ class GhostLayer(QtCore.QObject):
             fill.setAlpha(45)
             handle.setPen(pg.mkPen(colour, width=3 * scale, style=dash))
             handle.cross_pen = pg.mkPen(colour, width=2 * scale)
+            handle.halo_pen = pg.mkPen(qcolor(theme.plot_background), width=6 * scale)
             handle.setBrush(pg.mkBrush(fill))
             handle.setHoverPen(pg.mkPen(qcolor(theme.foreground), width=3 * scale, style=dash))
             handle.setHoverBrush(pg.mkBrush(fill.lighter(130)))

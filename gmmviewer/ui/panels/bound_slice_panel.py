@@ -8,14 +8,19 @@ the gap between them shaded, ``t = 0`` marked "now" and ``t = 1`` "M-step".
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gmmviewer.core.analysis.bound_slice import LARGEST_VARIANCE_DIRECTION, BoundSlice
 from gmmviewer.ui.views.axes import NumberAxis
 from gmmviewer.ui.views.plot_view import style_axes
 from gmmviewer.ui.views.theme import Theme, qcolor
+
+if TYPE_CHECKING:
+    # Computing a slice needs the analysis; the window's start, with the bound off, doesn't.
+    from gmmviewer.core.analysis.bound_slice import BoundSlice
 
 EXPLANATION = (
     "Only mean k moves, to \u03bc\u2096 + t\u00b7d; q, the weights and covariances stay. "
@@ -71,7 +76,39 @@ class BoundSlicePanel(QtWidgets.QWidget):
         self.legend.setToolTip(EXPLANATION)
         self.legend.setWordWrap(True)
         layout.addWidget(self.legend)
+        # The plot goes here when the tab is first shown (see _make_plot): the window's
+        # first paint need not wait for a plot that is hidden until the bound is on.
+        self._layout, self._plot_index = layout, layout.count()
+        self.plot_widget: pg.PlotWidget | None = None
+        self.plot_item: pg.PlotItem | None = None
+        self.likelihood_curve: pg.PlotDataItem | None = None
+        self.bound_curve: pg.PlotDataItem | None = None
+        self.gap_fill: pg.FillBetweenItem | None = None
+        self.now_line: pg.InfiniteLine | None = None
+        self.m_step_line: pg.InfiniteLine | None = None
 
+        self.note = QtWidgets.QLabel()
+        self.note.setObjectName("bound_slice_note")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        self.readout = QtWidgets.QLabel()
+        self.readout.setObjectName("bound_slice_readout")
+        self.readout.setWordWrap(True)
+        self.readout.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.readout)
+        # The tabs share the tallest page's height; the rest of this one stays blank, so
+        # at 1280 x 720 the whole slice, its axis and its notes fit without scrolling.
+        layout.addStretch(1)
+        self._slice: BoundSlice | None = None
+        self._theme = Theme.light()
+        self._scale = 1.0
+        self._styled = False  # apply_style was called: a plot made later takes its style
+        self.show_slice(None, "")
+
+    def _make_plot(self) -> None:
+        """Make the plot of both curves (once), styled as the panel is."""
+        if self.plot_widget is not None:
+            return
         self.plot_widget = pg.PlotWidget(
             axisItems={"left": NumberAxis("left"), "bottom": NumberAxis("bottom")}
         )
@@ -95,28 +132,18 @@ class BoundSlicePanel(QtWidgets.QWidget):
         self.m_step_line = pg.InfiniteLine(
             1.0, angle=90, movable=False, label=" M-step", labelOpts={"anchors": [(0, 0), (0, 0)]}
         )
+        # As show_slice(None) leaves them: no curves, no lines, until a slice is drawn.
+        self.now_line.setVisible(False)
+        self.m_step_line.setVisible(False)
         for item in (self.gap_fill, self.now_line, self.m_step_line):
             self.plot_item.addItem(item)
         self.plot_item.addItem(self.likelihood_curve)
         self.plot_item.addItem(self.bound_curve)
-        layout.addWidget(self.plot_widget)
-
-        self.note = QtWidgets.QLabel()
-        self.note.setObjectName("bound_slice_note")
-        self.note.setWordWrap(True)
-        layout.addWidget(self.note)
-        self.readout = QtWidgets.QLabel()
-        self.readout.setObjectName("bound_slice_readout")
-        self.readout.setWordWrap(True)
-        self.readout.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.readout)
-        # The tabs share the tallest page's height; the rest of this one stays blank, so
-        # at 1280 x 720 the whole slice, its axis and its notes fit without scrolling.
-        layout.addStretch(1)
-        self._slice: BoundSlice | None = None
-        self._theme = Theme.light()
-        self._scale = 1.0
-        self.show_slice(None, "")
+        self._layout.insertWidget(self._plot_index, self.plot_widget)
+        if self.isVisible():
+            self.plot_widget.show()  # at once: the layout would show it only after this paint
+        if self._styled:
+            self._style_plot()
 
     # ---------------------------------------------------------------- state
     def set_components(self, n_components: int, colours: np.ndarray, chosen: int) -> None:
@@ -141,12 +168,16 @@ class BoundSlicePanel(QtWidgets.QWidget):
         self.note.setText(note)
         self.note.setVisible(bool(note))
         if result is None:
-            for curve in (self.likelihood_curve, self.bound_curve):
-                curve.setData([], [])
-            self.now_line.setVisible(False)
-            self.m_step_line.setVisible(False)
+            if self.plot_widget is not None:  # a plot not made yet shows nothing already
+                for curve in (self.likelihood_curve, self.bound_curve):
+                    curve.setData([], [])
+                self.now_line.setVisible(False)
+                self.m_step_line.setVisible(False)
             self.readout.setText("")
             return
+        from gmmviewer.core.analysis.bound_slice import LARGEST_VARIANCE_DIRECTION
+
+        self._make_plot()
         self.likelihood_curve.setData(result.ts, result.log_likelihood)
         self.bound_curve.setData(result.ts, result.bound)
         k = result.component + 1
@@ -193,12 +224,22 @@ class BoundSlicePanel(QtWidgets.QWidget):
 
     def curves(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """The drawn (t, log-likelihood) and (t, bound) data (for tests)."""
+        self._make_plot()
         return self.likelihood_curve.getData(), self.bound_curve.getData()
 
     # ---------------------------------------------------------------- style
     def apply_style(self, theme: Theme, scale: float) -> None:
         """Restyle for a theme and size factor."""
         self._theme, self._scale = theme, scale
+        self._styled = True
+        self.legend.setText(
+            _legend_html(((theme.nll_curve, "log-likelihood"), (theme.elbo_curve, LEGEND_BOUND)))
+        )
+        if self.plot_widget is not None:
+            self._style_plot()
+
+    def _style_plot(self) -> None:
+        theme, scale = self._theme, self._scale
         self.plot_widget.setBackground(qcolor(theme.plot_background))
         self.likelihood_curve.setPen(pg.mkPen(qcolor(theme.nll_curve), width=2 * scale))
         self.bound_curve.setPen(pg.mkPen(qcolor(theme.elbo_curve), width=2 * scale))
@@ -215,12 +256,10 @@ class BoundSlicePanel(QtWidgets.QWidget):
             line.label.setFont(font)
             line.label.setPosition(0.92)
         style_axes(self.plot_item, theme, scale)
-        self.legend.setText(
-            _legend_html(((theme.nll_curve, "log-likelihood"), (theme.elbo_curve, LEGEND_BOUND)))
-        )
 
     # ---------------------------------------------------------------- events
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 - Qt override
+        self._make_plot()
         super().showEvent(event)
         self.shown.emit()
 

@@ -39,6 +39,33 @@ class PointInspector(QtWidgets.QWidget):
         self.title = QtWidgets.QLabel()
         self.title.setObjectName("inspector_title")
         self.title.setWordWrap(True)
+        # The bar chart is made when the tab is first shown or a point is (see _make_bars):
+        # the window's first paint need not wait for a plot on a hidden tab.
+        self.bars_widget: pg.PlotWidget | None = None
+        self.bars: pg.BarGraphItem | None = None
+        self.value_labels: list[pg.TextItem] = []
+        self.formula = QtWidgets.QLabel()
+        self.formula.setObjectName("inspector_formula")
+        self.formula.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.formula.setWordWrap(True)
+        self.formula.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.formula.setAlignment(
+            QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft
+        )
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.formula, 1)
+        self._layout = layout
+        self._responsibilities = np.zeros(0)
+        self._theme = Theme.light()
+        self._style: tuple[Theme, float] | None = None  # for bars made after apply_style
+        self.clear()
+
+    def _make_bars(self) -> None:
+        """Make the bar chart (once) between the title and the formula, styled as the panel."""
+        if self.bars_widget is not None:
+            return
         self.bars_widget = pg.PlotWidget()
         self.bars_widget.setObjectName("inspector_bars")
         self.bars_widget.setMinimumHeight(150)
@@ -52,23 +79,15 @@ class PointInspector(QtWidgets.QWidget):
         plot.setLabel("bottom", "component")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         plot.addItem(self.bars)
-        self.value_labels: list[pg.TextItem] = []
-        self.formula = QtWidgets.QLabel()
-        self.formula.setObjectName("inspector_formula")
-        self.formula.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.formula.setWordWrap(True)
-        self.formula.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.formula.setAlignment(
-            QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft
-        )
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
-        layout.addWidget(self.bars_widget)
-        layout.addWidget(self.formula, 1)
-        self._responsibilities = np.zeros(0)
-        self._theme = Theme.light()
-        self.clear()
+        self._layout.insertWidget(1, self.bars_widget)
+        if self.isVisible():
+            self.bars_widget.show()  # at once: the layout would show it only after this paint
+        if self._style is not None:
+            self._style_bars(*self._style)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 - Qt override
+        self._make_bars()
+        super().showEvent(event)
 
     @property
     def responsibilities(self) -> np.ndarray:
@@ -79,8 +98,9 @@ class PointInspector(QtWidgets.QWidget):
         """No point selected."""
         self._responsibilities = np.zeros(0)
         self.title.setText("Click a data point to see its responsibilities and E-step.")
-        self.bars.setOpts(x=[], height=[])
-        self._set_value_labels([], [])
+        if self.bars is not None:  # bars not made yet show nothing already
+            self.bars.setOpts(x=[], height=[])
+            self._set_value_labels([], [])
         self.formula.setText(f"<p>{FORMULA}</p>")
 
     def show_point(
@@ -115,6 +135,7 @@ class PointInspector(QtWidgets.QWidget):
         self.title.setText(f"<b>Point {index + 1}</b>: {html.escape(coordinates)}")
         brushes = [pg.mkBrush(QtGui.QColor(*map(int, colour))) for colour in colours]
         positions = np.arange(1, k + 1)
+        self._make_bars()
         self.bars.setOpts(x=positions, height=resp, brushes=brushes, width=0.7)
         self.bars_widget.getPlotItem().setXRange(0.4, k + 0.6, padding=0)
         self._set_value_labels(positions, resp)
@@ -158,6 +179,11 @@ class PointInspector(QtWidgets.QWidget):
     def apply_style(self, theme: Theme, scale: float) -> None:
         """Restyle for a theme and size factor."""
         self._theme = theme
+        self._style = (theme, scale)
+        if self.bars_widget is not None:
+            self._style_bars(theme, scale)
+
+    def _style_bars(self, theme: Theme, scale: float) -> None:
         self.bars_widget.setBackground(qcolor(theme.plot_background))
         plot = self.bars_widget.getPlotItem()
         style_axes(plot, theme, scale)

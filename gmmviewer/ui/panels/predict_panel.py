@@ -132,23 +132,14 @@ class PredictPanel(QtWidgets.QWidget):
         self.result_summary.setObjectName("predict_result_summary")
         self.result_summary.setWordWrap(True)
         self.result_table = _table(["k", "off by", "% of spread"], "predict_result_table")
-        self.bars_widget = pg.PlotWidget()
-        self.bars_widget.setObjectName("predict_bars")
-        self.bars_widget.setMinimumHeight(140)
-        self.bars_widget.setMaximumHeight(200)
-        self.bars_widget.setMenuEnabled(False)
-        self.bars_widget.setMouseEnabled(x=False, y=False)
-        self.bars_widget.hideButtons()
-        bars_plot = self.bars_widget.getPlotItem()
-        bars_plot.setYRange(0, 1.05, padding=0)
-        bars_plot.setLabel("left", "responsibility")
-        self.guess_bars = pg.BarGraphItem(x=[], height=[], width=0.36)
-        self.actual_bars = pg.BarGraphItem(x=[], height=[], width=0.36)
-        bars_plot.addItem(self.guess_bars)
-        bars_plot.addItem(self.actual_bars)
         result_layout.addWidget(self.result_summary)
         result_layout.addWidget(self.result_table)
-        result_layout.addWidget(self.bars_widget)
+        # The bar chart of a revealed E-step guess goes below them when first needed
+        # (see bars_widget): a plot costs the window's first paint several milliseconds.
+        self._result_layout = result_layout
+        self._bars_widget: pg.PlotWidget | None = None
+        self.guess_bars: pg.BarGraphItem | None = None
+        self.actual_bars: pg.BarGraphItem | None = None
         layout.addWidget(self.result_group)
 
         self.log_group = QtWidgets.QGroupBox("Past predictions")
@@ -162,10 +153,36 @@ class PredictPanel(QtWidgets.QWidget):
         layout.addWidget(self.log_group)
         layout.addStretch(1)
         self._theme = Theme.light()
+        #: The last theme and size factor applied, for a bar chart made after them.
+        self._style: tuple[Theme, float] | None = None
         self._colours = np.zeros((0, 3), np.uint8)
         self.show_guess(None, np.zeros((0, 3), np.uint8))
         self.clear_result()
         self.show_log(())
+
+    @property
+    def bars_widget(self) -> pg.PlotWidget:
+        """The bar chart of a revealed E-step guess, made when first asked for."""
+        if self._bars_widget is None:
+            widget = pg.PlotWidget()
+            widget.setObjectName("predict_bars")
+            widget.setMinimumHeight(140)
+            widget.setMaximumHeight(200)
+            widget.setMenuEnabled(False)
+            widget.setMouseEnabled(x=False, y=False)
+            widget.hideButtons()
+            bars_plot = widget.getPlotItem()
+            bars_plot.setYRange(0, 1.05, padding=0)
+            bars_plot.setLabel("left", "responsibility")
+            self.guess_bars = pg.BarGraphItem(x=[], height=[], width=0.36)
+            self.actual_bars = pg.BarGraphItem(x=[], height=[], width=0.36)
+            bars_plot.addItem(self.guess_bars)
+            bars_plot.addItem(self.actual_bars)
+            self._result_layout.addWidget(widget)
+            self._bars_widget = widget
+            if self._style is not None:
+                self._style_bars(*self._style)
+        return self._bars_widget
 
     @staticmethod
     def _button(action: QtGui.QAction, name: str) -> QtWidgets.QToolButton:
@@ -249,7 +266,8 @@ class PredictPanel(QtWidgets.QWidget):
     def show_mean_result(self, title: str, score: PredictionScore, colours: np.ndarray) -> None:
         """The distances of the ghosts from the actual means, per component."""
         self.result_group.setVisible(True)
-        self.bars_widget.setVisible(False)
+        if self._bars_widget is not None:
+            self._bars_widget.setVisible(False)
         self.result_table.setVisible(True)
         sizes = score.size_ratios
         columns = ["k", "off by", "% of spread"] + ([] if sizes is None else ["size ×"])
@@ -289,7 +307,7 @@ class PredictPanel(QtWidgets.QWidget):
         """The guessed (hollow) and actual (filled) responsibilities side by side."""
         self.result_group.setVisible(True)
         self.result_table.setVisible(False)
-        self.bars_widget.setVisible(True)
+        self.bars_widget.setVisible(True)  # made here the first time
         k = len(score.actual)
         positions = np.arange(1, k + 1, dtype=float)
         brushes = [pg.mkBrush(QtGui.QColor(*map(int, c))) for c in colours]
@@ -317,11 +335,15 @@ class PredictPanel(QtWidgets.QWidget):
     @property
     def guess_heights(self) -> np.ndarray:
         """The hollow bars' heights (the guess shown), shape (K,)."""
+        if self.guess_bars is None:
+            return np.zeros(0)
         return np.asarray(self.guess_bars.opts["height"], dtype=float)
 
     @property
     def actual_heights(self) -> np.ndarray:
         """The filled bars' heights (the E-step's responsibilities), shape (K,)."""
+        if self.actual_bars is None:
+            return np.zeros(0)
         return np.asarray(self.actual_bars.opts["height"], dtype=float)
 
     # ------------------------------------------------------------------- log
@@ -357,10 +379,16 @@ class PredictPanel(QtWidgets.QWidget):
     def apply_style(self, theme: Theme, scale: float) -> None:
         """Restyle the bar chart for a theme and size factor."""
         self._theme = theme
-        self.bars_widget.setBackground(qcolor(theme.plot_background))
-        style_axes(self.bars_widget.getPlotItem(), theme, scale)
+        self._style = (theme, scale)
+        if self._bars_widget is not None:
+            self._style_bars(theme, scale)
         for button in (self.predict_button, self.reveal_button):
             button.setMinimumHeight(round(34 * scale))
         # Rows follow the application's font, which the window scales with the size.
         _fit_height(self.result_table, MOST_RESULT_ROWS)
         _fit_height(self.log_table, MOST_LOG_ROWS)
+
+    def _style_bars(self, theme: Theme, scale: float) -> None:
+        widget = self.bars_widget
+        widget.setBackground(qcolor(theme.plot_background))
+        style_axes(widget.getPlotItem(), theme, scale)

@@ -28,6 +28,8 @@ from gmmviewer.ui.window.view_state import ViewState
 LIVE_MOVE_WORK = 200_000
 #: How long the status bar shows what an edit did, in milliseconds.
 NOTE_MSECS = 8000
+#: How a note begins when the edit paused a run.
+RUN_PAUSED = "Run paused to edit the data (R runs on)"
 
 
 class PainterHost(Protocol):
@@ -63,6 +65,8 @@ class DataPainter(QtCore.QObject):
         self._active = False
         # The point being dragged, once its first move is in the history (later moves merge).
         self._moving: int | None = None
+        # An edit paused a run: the next note says so.
+        self._paused_run = False
 
     # ------------------------------------------------------------------- mode
     @property
@@ -85,8 +89,8 @@ class DataPainter(QtCore.QObject):
             action.setChecked(self._active)
         if self._active:
             self._note(
-                "Data-edit mode: click to add a point, drag to spray, drag a point to move "
-                "it, right-click a point to delete it (D to leave)"
+                "Data-edit mode (D to leave): click to add a point, drag to spray, drag a "
+                "point to move it, right-click a point to delete it"
             )
         else:
             self._note("Left data-edit mode")
@@ -109,7 +113,7 @@ class DataPainter(QtCore.QObject):
         points = complete_points(drawn, dims, session.X, fallback_means=fallback)
         note = completion_note(dims, session.X, session.dataset.columns, fallback_means=fallback)
         was_placed = session.state.placed
-        if not self._host.guarded(lambda: session.add_points(points)):
+        if not self._edit(lambda: session.add_points(points)):
             return
         if sprayed:
             what = f"added {count(len(points), 'point')} (spray)"
@@ -146,7 +150,7 @@ class DataPainter(QtCore.QObject):
             if finished and merge:
                 self._note(f"Moved point {index + 1}")
             return
-        if self._host.guarded(lambda: session.move_point(index, position, merge=merge)):
+        if self._edit(lambda: session.move_point(index, position, merge=merge)):
             if finished:
                 self._note(f"Moved point {index + 1}")
         else:
@@ -158,7 +162,7 @@ class DataPainter(QtCore.QObject):
         if session is None:
             return
         was_placed = session.state.placed
-        if self._host.guarded(lambda: session.delete_points([index])):
+        if self._edit(lambda: session.delete_points([index])):
             news = self._placement_news(session, was_placed)
             self._note(_sentence([f"deleted point {index + 1}", news]))
 
@@ -167,7 +171,7 @@ class DataPainter(QtCore.QObject):
         session = self._ready()
         if session is None:
             return
-        if not self._host.guarded(session.clear_data):
+        if not self._edit(session.clear_data):
             return
         if not self._active:
             self.set_active(True)
@@ -180,13 +184,25 @@ class DataPainter(QtCore.QObject):
 
     # ----------------------------------------------------------------- helpers
     def _ready(self) -> EMSession | None:
-        """The session, with a run paused first (an edit is never lost to a running step)."""
+        """The session, with a run paused first (an edit is never lost to a running step).
+
+        The run stays paused after the edit, and the edit's note says so: EM on the new
+        data goes on only when the user presses Run again.
+        """
         host = self._host
         if host.session is None:
             return None
         if host.running:
             host.pause()
+            self._paused_run = True
         return host.session
+
+    def _edit(self, call: Callable[[], object]) -> bool:
+        """Make one session call; a refused one is a message (and no run was paused for it)."""
+        if self._host.guarded(call):
+            return True
+        self._paused_run = False
+        return False
 
     def _placement_news(self, session: EMSession, was_placed: bool) -> str:
         k, n = session.n_components, session.n_samples
@@ -197,6 +213,9 @@ class DataPainter(QtCore.QObject):
         return ""
 
     def _note(self, message: str, msecs: int = NOTE_MSECS) -> None:
+        if self._paused_run:
+            self._paused_run = False
+            message = f"{RUN_PAUSED}: {message[:1].lower()}{message[1:]}"
         self._host.reporter.status(message, msecs)
 
 

@@ -16,18 +16,11 @@ a recomputation.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gmmviewer.core.analysis.landscape import LandscapeSpec
-from gmmviewer.core.analysis.landscape_path import mean_path, pair_path
 from gmmviewer.core.session.em_session import EMSession
-from gmmviewer.ui.overlays.landscape_item import (
-    LandscapeFrame,
-    LandscapeLayer,
-    PairLandscapeView,
-    frame_of,
-)
 from gmmviewer.ui.views.colours import component_colours
 from gmmviewer.ui.views.histogram_view import HistogramView, MeanLine
 from gmmviewer.ui.views.scatter_view import MeanHandle, ScatterView
@@ -35,6 +28,16 @@ from gmmviewer.ui.views.theme import Theme
 from gmmviewer.ui.window.background import BackgroundJob
 from gmmviewer.ui.window.controller import Controller
 from gmmviewer.ui.window.view_state import ViewState
+
+if TYPE_CHECKING:
+    # The landscape's computation and items are imported when it is first turned on:
+    # the window's first paint waits for neither.
+    from gmmviewer.core.analysis.landscape import LandscapeSpec
+    from gmmviewer.ui.overlays.landscape_item import (
+        LandscapeFrame,
+        LandscapeLayer,
+        PairLandscapeView,
+    )
 
 #: Milliseconds between a change of the session or of the view and the recomputation:
 #: a run or a pan asks again and again, the worker takes the latest.
@@ -46,6 +49,8 @@ MARGIN = 0.05
 ZOOM_LIMIT = 0.5
 
 Range = tuple[float, float]
+#: What keys 1-9 do, as the shortcut sheet lists them.
+KEYS_WHATS_THIS = "Choose the landscape's mean"
 ONE_COLUMN_NEEDS_TWO = "The landscape of one column shows two means at once: it needs K >= 2"
 
 
@@ -53,6 +58,7 @@ def landscape_work(
     spec: LandscapeSpec,
 ) -> Callable[[Callable[[], bool]], Iterator[LandscapeFrame]]:
     """The worker's job for ``spec``: its frames, coarse then fine, contours included."""
+    from gmmviewer.ui.overlays.landscape_item import frame_of
 
     def work(should_stop: Callable[[], bool]) -> Iterator[LandscapeFrame]:
         for landscape in spec.passes(should_stop):
@@ -83,7 +89,7 @@ class LandscapeOverlay(QtCore.QObject):
         Holds the plots; the pair view joins it when first needed for one column.
     view_state : ViewState
     key_parent : QWidget
-        Where keys 1-9 (choose the mean) work while the overlay is on.
+        Where keys 1-9 choose the mean (while it is off they say how to show it).
 
     Signals
     -------
@@ -128,10 +134,13 @@ class LandscapeOverlay(QtCore.QObject):
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._launch)
+        # Enabled while the overlay is off too (a key then says how to show it). F1 lists
+        # them by their "what's this"; a focused spin box keeps its digits.
         self._keys = []
         for number in range(1, 10):
             shortcut = QtGui.QShortcut(QtGui.QKeySequence(str(number)), key_parent)
-            shortcut.setEnabled(False)
+            shortcut.setObjectName(f"landscape_mean_{number}")
+            shortcut.setWhatsThis(KEYS_WHATS_THIS)
             shortcut.activated.connect(self._on_number_key)
             self._keys.append(shortcut)
         controller.refreshed.connect(self._on_refreshed)
@@ -146,6 +155,8 @@ class LandscapeOverlay(QtCore.QObject):
     def layer(self) -> LandscapeLayer:
         """The scatter plot's landscape layer (made on first use)."""
         if self._layer is None:
+            from gmmviewer.ui.overlays.landscape_item import LandscapeLayer
+
             self._layer = LandscapeLayer(self.scatter.plot_item)
             self._layer.apply_style(*self._style)
         return self._layer
@@ -154,6 +165,8 @@ class LandscapeOverlay(QtCore.QObject):
     def pair_view(self) -> PairLandscapeView:
         """The (mean a, mean b) plot beside the histogram (made on first use)."""
         if self._pair_view is None:
+            from gmmviewer.ui.overlays.landscape_item import PairLandscapeView
+
             view = PairLandscapeView()
             view.setVisible(False)
             view.apply_style(*self._style)
@@ -193,7 +206,16 @@ class LandscapeOverlay(QtCore.QObject):
             self.update(0)
 
     def _on_number_key(self) -> None:
-        self.select(self._keys.index(self.sender()))
+        component, session = self._keys.index(self.sender()), self.controller.session
+        if session is None:
+            return
+        if component >= session.n_components:
+            note = f"There is no mean {component + 1}: K = {session.n_components}"
+        else:
+            self.select(component)  # remembered while the overlay is off
+            note = "" if self.on else f"Landscape of mean {component + 1} chosen: G shows it"
+        if note:
+            self.controller.reporter.status(note, 5000)
 
     def _on_mean_dragged(self, component: int, *_: object) -> None:
         if self.on:
@@ -202,11 +224,11 @@ class LandscapeOverlay(QtCore.QObject):
     def _on_scene_clicked(self, event: object) -> None:
         if not self.on or event.button() != QtCore.Qt.MouseButton.LeftButton:
             return
-        scene = self.sender()
-        for item in scene.items(event.scenePos()):
-            if isinstance(item, MeanHandle | MeanLine):
-                self.select(item.component)
-                return
+        # The mean that took the click (not one that a click in data-edit mode placed
+        # under the cursor: the signal comes after the click's edit).
+        item = event.currentItem
+        if event.isAccepted() and isinstance(item, MeanHandle | MeanLine):
+            self.select(item.component)
 
     # ================================================================ following
     def _on_view_state_changed(self, name: str) -> None:
@@ -217,8 +239,6 @@ class LandscapeOverlay(QtCore.QObject):
             self.update(0)
 
     def _set_on(self, on: bool) -> None:
-        for shortcut in self._keys:
-            shortcut.setEnabled(on)
         self._show_mode()
         if on:
             self.update(0)
@@ -298,6 +318,8 @@ class LandscapeOverlay(QtCore.QObject):
             self._timer.start(delay_ms)
 
     def _request(self, session: EMSession) -> LandscapeSpec | None:
+        from gmmviewer.core.analysis.landscape import LandscapeSpec
+
         dims = tuple(self.view_state.dims)
         k = session.n_components
         if session.n_samples == 0 or not session.state.placed:
@@ -373,6 +395,8 @@ class LandscapeOverlay(QtCore.QObject):
         self.frame_shown.emit(frame)
 
     def _show_path(self, session: EMSession, request: LandscapeSpec) -> None:
+        from gmmviewer.core.analysis.landscape_path import mean_path, pair_path
+
         colours = component_colours(session.n_components)
         if request.is_pair:
             a, b = request.components

@@ -7,7 +7,9 @@ responsibilities on the Predict tab's sliders. Reveal performs the half-step thr
 controller (the normal, undoable step), scores the guess
 (:mod:`gmmviewer.core.analysis.prediction`) and adds it to the session's log of
 predictions. Any other step, edit or jump discards an unrevealed guess and clears what
-was revealed from the plot.
+was revealed from the plot; an edit of the data (or undo or redo across one) says so,
+since the guess was about other data. In data-edit mode a click adds a point, so the
+E-step's point is picked outside it (the tab says so).
 
 :class:`PredictMode` listens to the controller (``refreshed``, ``session_replaced``,
 ``running_changed``), the view state (the clicked point, the columns, theme and size)
@@ -55,6 +57,18 @@ ONE_COLUMN_TEXT = (
     "performs the step without a guess."
 )
 RUNNING_TEXT = "Pause the run to predict the next half-step."
+#: Added to the E-step text in data-edit mode, where a click adds a point instead.
+EDITING_TEXT = (
+    "<br><i>In data-edit mode a click adds a point: press D to leave it, then click the "
+    "point to guess.</i>"
+)
+#: Put before the new exercise when an edit of the data discarded a guess.
+DISCARDED_TEXT = (
+    "<b>The data changed, so your guess was discarded</b> (it was about the old data). "
+)
+DISCARDED_NOTE = "Predict: the data changed, so your guess was discarded; guess again"
+#: How long the status bar says so, in milliseconds.
+NOTE_MSECS = 8000
 
 
 class PredictMode(QtCore.QObject):
@@ -90,6 +104,12 @@ class PredictMode(QtCore.QObject):
         self.ghosts = GhostLayer(scatter, self)
         self.predict_action = actions["predict"]
         self.reveal_action = actions["reveal"]
+        self.edit_action = actions["edit_data"]
+        #: The user moved or resized a ghost, or picked a point, since the exercise began.
+        self._guessed = False
+        # The status note to post after an edit's own, and the note before that edit.
+        self._notice = ""
+        self._note_before = ""
         #: The state the exercise on screen belongs to; another one starts a new exercise.
         self._state: SessionState | None = None
         #: A revealed guess waiting for its half-step: (prediction, the state it was made at).
@@ -98,6 +118,8 @@ class PredictMode(QtCore.QObject):
         self._guess_point: int | None = None
         self.predict_action.toggled.connect(self.set_active)
         self.reveal_action.triggered.connect(self.reveal)
+        self.edit_action.toggled.connect(self._on_editing_toggled)
+        self.ghosts.changed.connect(self._on_ghost_changed)
         controller.refreshed.connect(self._on_refreshed)
         controller.session_replaced.connect(self._on_session_replaced)
         controller.running_changed.connect(self._on_running_changed)
@@ -131,6 +153,7 @@ class PredictMode(QtCore.QObject):
         self.ghosts.clear()
         self._state = None if session is None else session.state
         self._guess_point = None
+        self._guessed = False
         self.panel.show_guess(None, np.zeros((0, 3)))
         if session is None or not self.active:
             self.panel.show_instructions(OFF_TEXT)
@@ -145,9 +168,13 @@ class PredictMode(QtCore.QObject):
             else:
                 self.panel.show_instructions(ONE_COLUMN_TEXT)
         else:
-            self.panel.show_instructions(E_TEXT)
+            self.panel.show_instructions(self._e_text())
             self._show_guess()
         self._update_reveal()
+
+    def _e_text(self) -> str:
+        """What to do before an E-step (a click adds a point in data-edit mode)."""
+        return E_TEXT + (EDITING_TEXT if self.edit_action.isChecked() else "")
 
     def _show_guess(self) -> None:
         """Sliders for the clicked point, before an E-step."""
@@ -246,6 +273,10 @@ class PredictMode(QtCore.QObject):
         if session is None or session.state is self._state:
             self._update_reveal()
             return
+        # An edit of the data (or undo or redo across one) makes a guess about other data.
+        discarded = self._guess_in_progress() and (
+            self._state is None or session.state.dataset is not self._state.dataset
+        )
         pending, self._pending = self._pending, None
         if pending is not None and self._follows(pending[1]):
             self._score(*pending)
@@ -257,11 +288,47 @@ class PredictMode(QtCore.QObject):
         ghosts_on_screen = revealed_means and self.ghosts.shown
         if ghosts_on_screen:
             self._state = session.state
-            self.panel.show_instructions(E_TEXT if self.active else OFF_TEXT)
+            self.panel.show_instructions(self._e_text() if self.active else OFF_TEXT)
             self._show_guess()
             self._update_reveal()
         else:
             self._start_exercise()
+        if discarded:
+            self._say_discarded()
+
+    def _guess_in_progress(self) -> bool:
+        """True when the user has begun a guess that has not been scored."""
+        return self.active and (
+            self._pending is not None or self._guessed or self._guess_point is not None
+        )
+
+    def _say_discarded(self) -> None:
+        """Say in the tab, and in the status bar, that an edit discarded the guess."""
+        self.panel.show_instructions(DISCARDED_TEXT + self.panel.instructions.text())
+        self._notice = DISCARDED_NOTE
+        self._note_before = self.controller.views.status.note
+        # After the edit's own note (the painter reports what it did once the session
+        # has refreshed): the two are shown together.
+        QtCore.QTimer.singleShot(0, self, self._post_notice)
+
+    def _post_notice(self) -> None:
+        notice, self._notice = self._notice, ""
+        if not notice:
+            return
+        shown = self.controller.views.status.note
+        if shown and shown != self._note_before:
+            notice = f"{shown.rstrip('.')}. {notice}"  # the edit's own note, then this
+        self.controller.reporter.status(notice, NOTE_MSECS)
+
+    def _on_ghost_changed(self, _component: int) -> None:
+        self._guessed = True
+
+    def _on_editing_toggled(self, _editing: bool) -> None:
+        session = self.controller.session
+        if session is None or not self.active or self.controller.running:
+            return
+        if session.next_step == "E":
+            self.panel.show_instructions(self._e_text())
 
     def _follows(self, origin: SessionState) -> bool:
         """True when the current state is the half-step performed from ``origin``."""
@@ -297,6 +364,8 @@ class PredictMode(QtCore.QObject):
             self._pending = None
             self._start_exercise()
         elif name == "inspected" and self.controller.session.next_step == "E":
+            # A point the user picked is a guess begun (an edit's reset of it is not).
+            self._guessed = self._guessed or self.view_state.inspected is not None
             self._show_guess()
             self.controls.show_tab(self.panel)
             self._update_reveal()

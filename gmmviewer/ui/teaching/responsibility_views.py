@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
-from gmmviewer.core.analysis.bound_slice import LARGEST_VARIANCE_DIRECTION, bound_slice
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.core.text import count
@@ -198,6 +197,9 @@ class ResponsibilityViews(QtCore.QObject):
         if state.resp_params is None:
             panel.show_slice(None, f"The bound needs responsibilities q: {BEFORE_E_STEP}.")
             return
+        # Imported once the Bound tab is in sight: the window's first paint needs no slice.
+        from gmmviewer.core.analysis.bound_slice import LARGEST_VARIANCE_DIRECTION, bound_slice
+
         try:
             # The session's responsibilities are q already: nothing is recomputed.
             result = bound_slice(

@@ -175,6 +175,10 @@ def with_gaps(
 def break_positions(x: np.ndarray, segment: np.ndarray | None) -> np.ndarray:
     """The distinct x where a new stretch of data begins (a break of the curve), sorted."""
     starts = _segment_starts(segment, len(x))
+    if not len(starts):
+        # No break, as on every curve at first: np.unique's first call imports numpy.ma
+        # (about 10 ms), which the window's first paint need not wait for.
+        return np.zeros(0)
     return np.unique(np.asarray(x, dtype=float)[starts])
 
 

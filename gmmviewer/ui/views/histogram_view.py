@@ -68,6 +68,9 @@ class MeanLine(pg.InfiniteLine):
             self.sigRightClicked.emit(self, ev.screenPos())
             return
         super().mouseClickEvent(ev)
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            # A click on a mean is the mean's: in data-edit mode it adds no point under it.
+            ev.accept()
 
 
 class HistogramView(PlotView):

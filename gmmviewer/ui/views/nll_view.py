@@ -94,8 +94,9 @@ class NllView(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.y_axis = LogValueAxis("left")
+        # No context menus (they would be switched off below): not made at all.
         self.plot_widget = pg.PlotWidget(
-            axisItems={"left": self.y_axis, "bottom": NumberAxis("bottom")}
+            axisItems={"left": self.y_axis, "bottom": NumberAxis("bottom")}, enableMenu=False
         )
         self.plot_widget.setObjectName("nll_plot")
         self.plot_item = self.plot_widget.getPlotItem()

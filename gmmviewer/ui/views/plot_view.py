@@ -90,8 +90,10 @@ class PlotView(QtWidgets.QWidget):
         super().__init__(parent)
         # Axes that repaint from a pixmap: with the grid they lie under every item, so
         # pyqtgraph's own would replay their text whenever an ellipse moves.
+        # No pyqtgraph context menus (switched off below; ours open instead): not made.
         self.plot_widget = pg.PlotWidget(
-            axisItems={"left": CachedAxis("left"), "bottom": CachedAxis("bottom")}
+            axisItems={"left": CachedAxis("left"), "bottom": CachedAxis("bottom")},
+            enableMenu=False,
         )
         self.plot_widget.setObjectName(name)
         self.plot_item = self.plot_widget.getPlotItem()
@@ -294,6 +296,8 @@ class PlotView(QtWidgets.QWidget):
             return
         if event.isAccepted() and event.currentItem is self.paint_surface:
             return  # a data edit (added or deleted a point), not a click to inspect
+        if self.paint_surface.active and event.button() == QtCore.Qt.MouseButton.LeftButton:
+            return  # in data-edit mode a click never inspects (nor picks a point to guess)
         data_pos = view_box.mapSceneToView(scene_pos)
         if event.button() == QtCore.Qt.MouseButton.RightButton:
             if event.isAccepted():

@@ -108,7 +108,11 @@ class _SpriteAtlas:
             if len(self._keys) > _MAX_SLOTS:
                 self._slot_of_key[:], self._keys, self._rendered = -1, self._keys[:0], 0
                 slots = self._slot_of_key[keys]
-            new = np.unique(keys[slots < 0]).astype(np.int32)
+            # The new keys, sorted and each once: marked in a table rather than by
+            # np.unique, whose first call imports numpy.ma (10 ms) before the first paint.
+            seen = np.zeros(len(self._slot_of_key), dtype=bool)
+            seen[keys[slots < 0]] = True
+            new = np.flatnonzero(seen).astype(np.int32)
             self._slot_of_key[new] = np.arange(len(self._keys), len(self._keys) + len(new))
             self._keys = np.concatenate([self._keys, new])
             slots = self._slot_of_key[keys]

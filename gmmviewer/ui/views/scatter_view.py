@@ -74,6 +74,9 @@ class MeanHandle(pg.TargetItem):
             self.sigRightClicked.emit(self, ev.screenPos())
             return
         super().mouseClickEvent(ev)
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            # A click on a handle is the handle's: in data-edit mode it adds no point under it.
+            ev.accept()
 
 
 class ScatterView(PlotView):

@@ -4,9 +4,39 @@ from __future__ import annotations
 
 import math
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.core.session.em_session import EMSession
+
+
+class ElidedLabel(QtWidgets.QLabel):
+    """A one-line label that ends in "…" where its text is cut (the tool tip has it all).
+
+    It asks for no width of its own: a long note gives way to the status bar's permanent
+    fields instead of widening the window. ``text()`` stays the whole text.
+    """
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 - Qt override
+        return QtCore.QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 - Qt override
+        return QtCore.QSize(0, super().sizeHint().height())
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 - Qt override
+        painter = QtGui.QPainter(self)
+        area = self.contentsRect()
+        text = self.fontMetrics().elidedText(
+            self.text(), QtCore.Qt.TextElideMode.ElideRight, area.width()
+        )
+        self.style().drawItemText(
+            painter,
+            area,
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            text,
+            self.foregroundRole(),
+        )
 
 
 class StatusView:
@@ -23,7 +53,7 @@ class StatusView:
         self.status_bar = status_bar
         self.labels: dict[str, QtWidgets.QLabel] = {}
         for name in self.FIELDS:
-            label = QtWidgets.QLabel()
+            label = ElidedLabel() if name == "message" else QtWidgets.QLabel()
             label.setObjectName(f"status_{name}")
             if name == "message":
                 label.setWordWrap(False)

@@ -27,13 +27,35 @@ class WeightsView(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("weights_view")
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self._layout = QtWidgets.QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        # The plot is made when the view is first shown or given weights (see _make_plot):
+        # the window's first paint need not wait for a view only variational fits show.
+        self.plot_widget: pg.PlotWidget | None = None
+        self.plot_item: pg.PlotItem | None = None
+        self.bars: pg.BarGraphItem | None = None
+        self.summary: pg.TextItem | None = None
+        self._theme = Theme.light()
+        self._scale = 1.0
+        self._styled = False  # apply_style was called: a plot made later takes its style
+        self._weights = np.zeros(0)
+        self._colours = np.zeros((0, 3))
+        self.setToolTip(
+            "Expected weight of each component under the variational posterior.\n"
+            f"Outlined bars: below {IN_USE_WEIGHT:.0%}, the prior has switched them off."
+        )
+
+    def _make_plot(self) -> None:
+        """Make the plot (once), styled and drawn as the view is."""
+        if self.plot_widget is not None:
+            return
         self.plot_widget = pg.PlotWidget()
         self.plot_widget.setMenuEnabled(False)
         self.plot_widget.setMouseEnabled(x=False, y=False)
         self.plot_widget.hideButtons()
-        layout.addWidget(self.plot_widget)
+        self._layout.addWidget(self.plot_widget)
+        if self.isVisible():
+            self.plot_widget.show()  # at once: the layout would show it only after this paint
         self.plot_item = self.plot_widget.getPlotItem()
         self.plot_item.setLabel("left", "expected weight")
         self.plot_item.setLabel("bottom", "component")
@@ -42,14 +64,12 @@ class WeightsView(QtWidgets.QWidget):
         self.plot_item.addItem(self.bars)
         self.summary = pg.TextItem(anchor=(1.0, 0.0))
         self.plot_item.addItem(self.summary, ignoreBounds=True)
-        self._theme = Theme.light()
-        self._scale = 1.0
-        self._weights = np.zeros(0)
-        self._colours = np.zeros((0, 3))
-        self.setToolTip(
-            "Expected weight of each component under the variational posterior.\n"
-            f"Outlined bars: below {IN_USE_WEIGHT:.0%}, the prior has switched them off."
-        )
+        if self._styled:
+            self._style_plot()
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 - Qt override
+        self._make_plot()
+        super().showEvent(event)
 
     @property
     def weights(self) -> np.ndarray:
@@ -63,11 +83,18 @@ class WeightsView(QtWidgets.QWidget):
         if np.array_equal(weights, self._weights) and np.array_equal(colours, self._colours):
             return
         self._weights, self._colours = weights.copy(), colours.copy()
+        self._make_plot()
         self._draw()
 
     def apply_style(self, theme: Theme, scale: float) -> None:
         """Restyle for a theme and size factor."""
         self._theme, self._scale = theme, scale
+        self._styled = True
+        if self.plot_widget is not None:
+            self._style_plot()
+
+    def _style_plot(self) -> None:
+        theme, scale = self._theme, self._scale
         self.plot_widget.setBackground(qcolor(theme.plot_background))
         style_axes(self.plot_item, theme, scale)
         font = QtGui.QFont()

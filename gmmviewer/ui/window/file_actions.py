@@ -27,7 +27,7 @@ from gmmviewer.core.files.assignments_csv import write_session_assignments
 from gmmviewer.core.files.atomic import atomic_path
 from gmmviewer.core.files.csv_writer import write_data_csv, write_history_csv
 from gmmviewer.core.files.paramfile import save_params
-from gmmviewer.core.files.session_file import SESSION_EXTENSION, load_session, save_session
+from gmmviewer.core.files.sessions.session_file import SESSION_EXTENSION, load_session, save_session
 from gmmviewer.core.session.recording import history_states, states_to_convergence
 from gmmviewer.core.text import count as counted
 from gmmviewer.ui.panels.controls import ModelSettings

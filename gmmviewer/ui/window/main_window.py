@@ -21,6 +21,7 @@ from gmmviewer.ui.panels.inspector import PointInspector
 from gmmviewer.ui.panels.paint_toolbar import PaintToolbar, edit_data_button
 from gmmviewer.ui.panels.predict_panel import PredictPanel
 from gmmviewer.ui.teaching.landscape_overlay import LandscapeOverlay
+from gmmviewer.ui.teaching.mode_notes import ModeNotes
 from gmmviewer.ui.teaching.predict_mode import PredictMode
 from gmmviewer.ui.teaching.responsibility_views import ResponsibilityViews
 from gmmviewer.ui.views.histogram_view import HistogramView
@@ -162,6 +163,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.view_state,
             self,
         )
+        # What the status bar says as each teaching mode is switched on or off.
+        self.mode_notes = ModeNotes(self.controller, self.actions_by_name["predict"], self)
         # Letters, Space and undo/redo reach the actions from a spin box once it has committed.
         self.box_keys = CommittedBoxKeys(self)
         self.box_keys.watch(

@@ -25,13 +25,17 @@ arrays, read with ``allow_pickle=False``) holding:
   so opening checks that the file has not changed. That is the first state's data;
   since version 2, data edited along the history (points painted, moved, deleted) are
   stored once each, always embedded, and every state names its own
-  (:mod:`~gmmviewer.core.files.session_datasets`). Version 1 files still open.
+  (:mod:`~gmmviewer.core.files.sessions.datasets`). Version 1 files still open.
 
 Responsibilities are never stored: the session recomputes them.
 
-Opening checks everything before anything is built (:mod:`~gmmviewer.core.files.session_checks`):
-every field's type and range, shapes, links between states, parameters and data, and
-log-likelihoods (for variational states, bounds and priors) recomputed from the data.
+Opening checks everything before anything is built: every field's type and range
+(:mod:`~gmmviewer.core.files.sessions.meta_checks`), shapes and links between states,
+parameters and data (:mod:`~gmmviewer.core.files.sessions.state_checks`), and
+log-likelihoods recomputed from the data
+(:mod:`~gmmviewer.core.files.sessions.history_checks`); variational states' tables, links,
+bounds and priors likewise (:mod:`~gmmviewer.core.files.sessions.variational_tables`,
+:mod:`~gmmviewer.core.files.sessions.variational_checks`).
 A session file may be at most :data:`~gmmviewer.core.limits.MAX_SESSION_FILE_BYTES`
 (1 GiB) and unpack to no more; only regular files are read. Saving replaces the file atomically
 (:mod:`gmmviewer.core.files.atomic`): an interrupted save leaves the previous file whole.
@@ -44,7 +48,6 @@ import io
 import json
 import math
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,19 +65,7 @@ from gmmviewer.core.files.reading import (
     read_npz,
     read_regular_file,
 )
-from gmmviewer.core.files.session_checks import (
-    CheckedMeta,
-    SessionCheckError,
-    check_embedded_data,
-    check_table,
-    check_truth,
-)
-from gmmviewer.core.files.session_checks_variational import (
-    build_states,
-    check_meta,
-    check_variational_tables,
-)
-from gmmviewer.core.files.session_datasets import (
+from gmmviewer.core.files.sessions.datasets import (
     attach_datasets,
     check_datasets,
     history_datasets,
@@ -82,12 +73,21 @@ from gmmviewer.core.files.session_datasets import (
     store_datasets,
     verify_by_dataset,
 )
+from gmmviewer.core.files.sessions.fields import SessionCheckError
+from gmmviewer.core.files.sessions.meta_checks import CheckedMeta
+from gmmviewer.core.files.sessions.state_checks import (
+    check_embedded_data,
+    check_table,
+    check_truth,
+)
+from gmmviewer.core.files.sessions.variational_checks import build_states, check_meta
+from gmmviewer.core.files.sessions.variational_tables import (
+    VariationalTableWriter,
+    check_variational_tables,
+)
 from gmmviewer.core.limits import MAX_DATA_FILE_BYTES, MAX_SESSION_FILE_BYTES, byte_size
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.em_session import EMSession
-from gmmviewer.core.session.variational_state import PriorChoice, VariationalState
-from gmmviewer.core.vb.priors import VariationalPriors
-from gmmviewer.core.vb.variational import VariationalParams
 
 FORMAT_NAME = "gmmviewer-session"
 #: The version of files whose history edits the data; a history that does not is written
@@ -170,7 +170,7 @@ def save_session(
             table.append(params)
         return index_of[key]
 
-    variational = _VariationalTables(arrays, params_index)
+    variational = VariationalTableWriter(arrays, params_index)
     datasets, dataset_indices = history_datasets(session.history)
     # A history that never edits the data is written exactly as version 1 was.
     edits_data = (
@@ -261,96 +261,6 @@ def save_session(
             stream.write(buffer.getbuffer())
     except OSError as error:
         raise SessionFileError(f"cannot write {path_text}: {error.strerror or error}") from None
-
-
-class _VariationalTables:
-    """The priors and variational parameters of the variational states, each stored once.
-
-    Variational parameters are shared by identity, as the parameter table is; priors by
-    value, since every start and edit resolves its own (equal) priors.
-    """
-
-    def __init__(
-        self,
-        arrays: dict[str, np.ndarray],
-        params_index: Callable[[GMMParams | None], int | None],
-    ) -> None:
-        self._arrays = arrays
-        self._params_index = params_index
-        self._priors: list[dict[str, Any]] = []
-        self._priors_index: dict[tuple[Any, ...], int] = {}
-        self._variational: list[dict[str, str]] = []
-        self._variational_index: dict[int, int] = {}
-
-    def links(self, model: VariationalState) -> dict[str, int | None]:
-        """A state's ``variational`` entry: indices into the tables."""
-        return {
-            "priors": self._prior_index(model.choice, model.priors),
-            "current": self._params_of(model.current),
-            "responsibilities": (
-                None if model.responsibilities is None else self._params_of(model.responsibilities)
-            ),
-            "origin": self._params_index(model.origin),
-        }
-
-    def meta(self) -> dict[str, Any]:
-        """The tables' metadata: nothing when no state is variational."""
-        if not self._priors:
-            return {}
-        return {"priors": self._priors, "variational_params": self._variational}
-
-    def _prior_index(self, choice: PriorChoice, priors: VariationalPriors) -> int:
-        mean_prior = np.asarray(priors.mean_prior)
-        covariance_prior = np.asarray(priors.covariance_prior)
-        entry = {
-            "choice": {
-                "prior_type": choice.prior_type,
-                "weight_concentration": _float_or_none(choice.weight_concentration),
-                "mean_precision": _float_or_none(choice.mean_precision),
-                "degrees_of_freedom": _float_or_none(choice.degrees_of_freedom),
-            },
-            "n_components": priors.n_components,
-            "covariance_type": priors.covariance_type,
-            "weight_concentration_prior_type": priors.weight_concentration_prior_type,
-            "weight_concentration_prior": float(priors.weight_concentration_prior),
-            "mean_precision_prior": float(priors.mean_precision_prior),
-            "degrees_of_freedom_prior": float(priors.degrees_of_freedom_prior),
-            "reg_covar": float(priors.reg_covar),
-        }
-        key = (
-            json.dumps(entry, sort_keys=True),
-            mean_prior.tobytes(),
-            covariance_prior.shape,
-            covariance_prior.tobytes(),
-        )
-        if key not in self._priors_index:
-            index = len(self._priors)
-            self._priors_index[key] = index
-            self._arrays[f"prior{index}_mean_prior"] = mean_prior
-            self._arrays[f"prior{index}_covariance_prior"] = covariance_prior
-            self._priors.append(entry)
-        return self._priors_index[key]
-
-    def _params_of(self, params: VariationalParams) -> int:
-        key = id(params)
-        if key not in self._variational_index:
-            index = len(self._variational)
-            self._variational_index[key] = index
-            concentration = params.weight_concentration
-            if isinstance(concentration, tuple):  # a Dirichlet process: rows a_k and b_k
-                concentration = np.vstack(concentration)
-            self._arrays[f"v{index}_weight_concentration"] = np.asarray(concentration)
-            self._arrays[f"v{index}_mean_precision"] = np.asarray(params.mean_precision)
-            self._arrays[f"v{index}_means"] = np.asarray(params.means)
-            self._arrays[f"v{index}_degrees_of_freedom"] = np.asarray(params.degrees_of_freedom)
-            self._arrays[f"v{index}_covariances"] = np.asarray(params.covariances)
-            prior_type = (
-                "dirichlet_process" if params.is_dirichlet_process else "dirichlet_distribution"
-            )
-            self._variational.append(
-                {"covariance_type": params.covariance_type, "prior_type": prior_type}
-            )
-        return self._variational_index[key]
 
 
 def load_session(path: str | os.PathLike[str]) -> OpenedSession:
@@ -470,10 +380,6 @@ def _dataset(meta: CheckedMeta, contents: dict[str, np.ndarray], path: str, name
 
 def _finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
-
-
-def _float_or_none(value: float | None) -> float | None:
-    return None if value is None else float(value)
 
 
 def _relative(target: str, session_path: str) -> str:

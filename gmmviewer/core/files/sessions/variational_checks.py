@@ -1,47 +1,41 @@
 """Checks of a session file's variational states, before any of it is used. Pure numpy; no Qt.
 
-The priors' and variational parameters' tables and each state's ``variational`` links
-(:func:`check_meta`), the tables' arrays (:func:`check_variational_tables`), what links
-them to the states and parameters (:func:`build_states`), and each variational state's
-bound, ELBO and priors recomputed from the data (:func:`verify_history`).
+Each state's ``variational`` links (in the metadata, then to the checked tables of
+:mod:`~gmmviewer.core.files.sessions.variational_tables`: :func:`build_states`), and each
+variational state's bound, ELBO and priors recomputed from the data
+(:func:`verify_history`).
 
-:mod:`~gmmviewer.core.files.session_checks` holds the EM and data checks and the shared
-field checks; it cannot import this module (this one imports it), so the
-:func:`check_meta`, :func:`build_states` and :func:`verify_history` here are its own with
-these checks passed in, and are the ones that open a session. Each problem is a
-:class:`~gmmviewer.core.files.session_checks.SessionCheckError` naming the field.
+The EM checks (:mod:`~gmmviewer.core.files.sessions.meta_checks`,
+:mod:`~gmmviewer.core.files.sessions.state_checks`,
+:mod:`~gmmviewer.core.files.sessions.history_checks`) cannot import this module (this one
+imports them), so the :func:`check_meta`, :func:`build_states` and :func:`verify_history`
+here are theirs with these checks passed in
+(:class:`~gmmviewer.core.files.sessions.variational_hooks.VariationalChecks`), and are the
+ones that open a session. Each problem is a
+:class:`~gmmviewer.core.files.sessions.fields.SessionCheckError` naming the field.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from gmmviewer.core.em.gaussian import COVARIANCE_TYPES
-from gmmviewer.core.errors import GMMViewerError
-from gmmviewer.core.files import session_checks
-from gmmviewer.core.files.session_checks import (
-    VERIFY_BUDGET,
-    CheckedMeta,
+from gmmviewer.core.files.sessions import history_checks, meta_checks, state_checks
+from gmmviewer.core.files.sessions.fields import (
     SessionCheckError,
     _field,
-    _float_array,
     _integer,
-    _list,
-    _number,
     _object,
     _or_minus_inf,
-    _same,
-    _shown,
-    _text,
 )
-from gmmviewer.core.limits import MAX_COMPONENTS
+from gmmviewer.core.files.sessions.history_checks import VERIFY_BUDGET, _same
+from gmmviewer.core.files.sessions.meta_checks import CheckedMeta
+from gmmviewer.core.files.sessions.variational_tables import VariationalTables, _check_tables
 from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.history import SessionState
-from gmmviewer.core.session.variational_state import PRIOR_TYPES, PriorChoice, VariationalState
+from gmmviewer.core.session.variational_state import VariationalState
 from gmmviewer.core.session.variational_steps import variational_posterior
 from gmmviewer.core.vb.bound import lower_bound
 from gmmviewer.core.vb.priors import VariationalPriors
@@ -50,23 +44,9 @@ from gmmviewer.core.vb.variational import VariationalParams
 
 # ==================================================================== metadata
 def check_meta(meta: Any) -> CheckedMeta:
-    """:func:`session_checks.check_meta <gmmviewer.core.files.session_checks.check_meta>`,
+    """:func:`meta_checks.check_meta <gmmviewer.core.files.sessions.meta_checks.check_meta>`,
     with the variational states' tables and links."""
-    return session_checks.check_meta(meta, _CHECKS)
-
-
-def _check_tables(meta: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """The metadata's priors and variational parameters' tables (absent from files without
-    variational states)."""
-    priors = [
-        _prior_entry(entry, f"priors[{i}]")
-        for i, entry in enumerate(_list(meta.get("priors", []), "priors"))
-    ]
-    variational_types = [
-        _variational_type(entry, f"variational_params[{i}]")
-        for i, entry in enumerate(_list(meta.get("variational_params", []), "variational_params"))
-    ]
-    return priors, variational_types
+    return meta_checks.check_meta(meta, _CHECKS)
 
 
 def _variational_links(
@@ -108,215 +88,6 @@ def _variational_links(
     return checked
 
 
-def _prior_entry(entry: Any, where: str) -> dict[str, Any]:
-    """One entry of the priors table: the choice the person made and the resolved scalars."""
-    entry = _object(entry, where)
-    kind = _field(entry, "weight_concentration_prior_type", where)
-    if kind not in PRIOR_TYPES:
-        raise SessionCheckError(
-            f"{where}.weight_concentration_prior_type must be one of {', '.join(PRIOR_TYPES)}, "
-            f"got {_shown(kind)}"
-        )
-    covariance_type = _field(entry, "covariance_type", where)
-    if covariance_type not in COVARIANCE_TYPES:
-        raise SessionCheckError(
-            f"{where}.covariance_type must be one of {', '.join(COVARIANCE_TYPES)}, "
-            f"got {_shown(covariance_type)}"
-        )
-    name = f"{where}.choice"
-    choice = _object(_field(entry, "choice", where), name)
-    prior_type = _text(_field(choice, "prior_type", name), f"{name}.prior_type")
-    if prior_type.replace("-", "_") != kind:
-        raise SessionCheckError(
-            f"{name}.prior_type must be {kind!r} like the priors, got {_shown(prior_type)}"
-        )
-    return {
-        "choice": PriorChoice(
-            prior_type,
-            _positive(
-                _field(choice, "weight_concentration", name),
-                f"{name}.weight_concentration",
-                none=True,
-            ),
-            _positive(_field(choice, "mean_precision", name), f"{name}.mean_precision", none=True),
-            _number(
-                _field(choice, "degrees_of_freedom", name), f"{name}.degrees_of_freedom", none=True
-            ),
-        ),
-        "n_components": _integer(
-            _field(entry, "n_components", where), f"{where}.n_components", 1, MAX_COMPONENTS
-        ),
-        "covariance_type": covariance_type,
-        "weight_concentration_prior_type": kind,
-        "weight_concentration_prior": _positive(
-            _field(entry, "weight_concentration_prior", where),
-            f"{where}.weight_concentration_prior",
-        ),
-        "mean_precision_prior": _positive(
-            _field(entry, "mean_precision_prior", where), f"{where}.mean_precision_prior"
-        ),
-        "degrees_of_freedom_prior": _number(
-            _field(entry, "degrees_of_freedom_prior", where), f"{where}.degrees_of_freedom_prior"
-        ),
-        "reg_covar": _number(_field(entry, "reg_covar", where), f"{where}.reg_covar", minimum=0.0),
-    }
-
-
-def _variational_type(entry: Any, where: str) -> dict[str, str]:
-    """One entry of the variational parameters' table: its covariance and weight prior types."""
-    entry = _object(entry, where)
-    covariance_type = _field(entry, "covariance_type", where)
-    if covariance_type not in COVARIANCE_TYPES:
-        raise SessionCheckError(
-            f"{where}.covariance_type must be one of {', '.join(COVARIANCE_TYPES)}, "
-            f"got {_shown(covariance_type)}"
-        )
-    prior_type = _field(entry, "prior_type", where)
-    if prior_type not in PRIOR_TYPES:
-        raise SessionCheckError(
-            f"{where}.prior_type must be one of {', '.join(PRIOR_TYPES)}, got {_shown(prior_type)}"
-        )
-    return {"covariance_type": covariance_type, "prior_type": prior_type}
-
-
-# ====================================================================== arrays
-@dataclass(frozen=True)
-class VariationalTables:
-    """The checked tables of a file's variational states (empty without any).
-
-    Attributes
-    ----------
-    choices : list of PriorChoice
-        The choice behind each entry of ``priors``.
-    priors : list of VariationalPriors
-    params : list of VariationalParams
-    """
-
-    choices: list[PriorChoice] = field(default_factory=list)
-    priors: list[VariationalPriors] = field(default_factory=list)
-    params: list[VariationalParams] = field(default_factory=list)
-
-
-def check_variational_tables(
-    meta: CheckedMeta, arrays: dict[str, np.ndarray], n_features: int
-) -> VariationalTables:
-    """The priors (``prior<i>_*``) and variational parameters (``v<i>_*``) for data of
-    ``n_features`` features."""
-    tables = VariationalTables()
-    for index, entry in enumerate(meta.priors):
-        tables.choices.append(entry["choice"])
-        tables.priors.append(_variational_priors(entry, arrays, index, n_features))
-    for index, kinds in enumerate(meta.variational_types):
-        tables.params.append(_variational_params(kinds, arrays, index, n_features))
-    return tables
-
-
-def _covariance_shape(covariance_type: str, k: int, d: int) -> tuple[int, ...]:
-    return {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[covariance_type]
-
-
-def _variational_priors(
-    entry: dict[str, Any], arrays: dict[str, np.ndarray], index: int, n_features: int
-) -> VariationalPriors:
-    where = f"priors[{index}]"
-    # The Wishart distribution needs more than D - 1 degrees of freedom.
-    for name, value in (
-        ("degrees_of_freedom_prior", entry["degrees_of_freedom_prior"]),
-        ("choice.degrees_of_freedom", entry["choice"].degrees_of_freedom),
-    ):
-        if value is not None and not value > n_features - 1:
-            raise SessionCheckError(
-                f"{where}.{name} must be greater than {n_features - 1}, got {_shown(value)}"
-            )
-    mean_prior = _shaped(arrays, f"prior{index}_mean_prior", (n_features,))
-    kind = entry["covariance_type"]
-    d = n_features
-    shape = {"full": (d, d), "tied": (d, d), "diag": (d,), "spherical": ()}[kind]
-    name = f"prior{index}_covariance_prior"
-    covariance_prior = _shaped(arrays, name, shape)
-    if covariance_prior.ndim == 2:
-        symmetric = np.allclose(covariance_prior, covariance_prior.T, rtol=1e-5, atol=1e-8)
-        if not (symmetric and np.all(np.linalg.eigvalsh(covariance_prior) > 0.0)):
-            raise SessionCheckError(f"the array {name} must be symmetric positive definite")
-    elif not np.all(covariance_prior > 0.0):
-        raise SessionCheckError(f"the array {name} must be positive")
-    return VariationalPriors(
-        n_components=entry["n_components"],
-        covariance_type=kind,
-        weight_concentration_prior_type=entry["weight_concentration_prior_type"],
-        weight_concentration_prior=entry["weight_concentration_prior"],
-        mean_precision_prior=entry["mean_precision_prior"],
-        mean_prior=mean_prior,
-        degrees_of_freedom_prior=entry["degrees_of_freedom_prior"],
-        covariance_prior=covariance_prior,
-        reg_covar=entry["reg_covar"],
-    )
-
-
-def _variational_params(
-    kinds: dict[str, str], arrays: dict[str, np.ndarray], index: int, n_features: int
-) -> VariationalParams:
-    what = f"variational parameter set {index}"
-    prefix = f"v{index}"
-    means = _float_array(arrays, f"{prefix}_means", 2)
-    k, d = means.shape
-    if d != n_features:
-        raise SessionCheckError(f"{what} has {d} features but the data have {n_features}")
-    if not 1 <= k <= MAX_COMPONENTS:
-        raise SessionCheckError(f"{what} must have 1 to {MAX_COMPONENTS:,} components, got {k:,}")
-    means = _shaped(arrays, f"{prefix}_means", (k, d))
-    kind = kinds["covariance_type"]
-    dirichlet_process = kinds["prior_type"] == "dirichlet_process"
-    concentration = _shaped(
-        arrays, f"{prefix}_weight_concentration", (2, k) if dirichlet_process else (k,)
-    )
-    mean_precision = _shaped(arrays, f"{prefix}_mean_precision", (k,))
-    degrees_of_freedom = _shaped(
-        arrays, f"{prefix}_degrees_of_freedom", () if kind == "tied" else (k,)
-    )
-    covariances = _shaped(arrays, f"{prefix}_covariances", _covariance_shape(kind, k, d))
-    for name, values in (
-        ("weight_concentration", concentration),
-        ("mean_precision", mean_precision),
-    ):
-        if not np.all(values > 0.0):
-            raise SessionCheckError(f"the array {prefix}_{name} must be positive")
-    if not np.all(degrees_of_freedom > d - 1.0):
-        raise SessionCheckError(
-            f"the array {prefix}_degrees_of_freedom must be greater than {d - 1}"
-        )
-    try:
-        return VariationalParams(
-            covariance_type=kind,
-            weight_concentration=(
-                (concentration[0], concentration[1]) if dirichlet_process else concentration
-            ),
-            mean_precision=mean_precision,
-            means=means,
-            degrees_of_freedom=degrees_of_freedom,
-            covariances=covariances,
-        )
-    except GMMViewerError as error:
-        raise SessionCheckError(f"{what}: {error}") from None
-
-
-def _positive(value: Any, where: str, *, none: bool = False) -> Any:
-    number = _number(value, where, none=none)
-    if number is not None and not number > 0.0:
-        raise SessionCheckError(f"{where} must be a positive number, got {_shown(value)}")
-    return number
-
-
-def _shaped(arrays: dict[str, np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """The array ``name`` as finite floats of ``shape``."""
-    array = _float_array(arrays, name, None)
-    if array.shape != shape:
-        raise SessionCheckError(f"the array {name} must have shape {shape}, got {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise SessionCheckError(f"the array {name} holds NaN or infinity")
-    return array
-
-
 # ====================================================================== states
 def build_states(
     checked: list[dict[str, Any]],
@@ -325,8 +96,9 @@ def build_states(
     n_features: int,
     variational: VariationalTables | None = None,
 ) -> list[SessionState]:
-    """:func:`session_checks.build_states <gmmviewer.core.files.session_checks.build_states>`,
-    with the variational states built from ``variational``.
+    """:func:`state_checks.build_states
+    <gmmviewer.core.files.sessions.state_checks.build_states>`, with the variational states
+    built from ``variational``.
 
     A variational state's priors and variational parameters must fit its parameters
     (components, covariance type, weight prior), which must be their expected mixture;
@@ -334,7 +106,7 @@ def build_states(
     session's posteriors, keyed by parameters, stay unambiguous.
     """
     links = _VariationalLinks(table, variational or VariationalTables())
-    return session_checks.build_states(checked, table, n_samples, n_features, links.state)
+    return state_checks.build_states(checked, table, n_samples, n_features, links.state)
 
 
 class _VariationalLinks:
@@ -449,8 +221,8 @@ def verify_history(
     budget: int = VERIFY_BUDGET,
     dtype: str = "float64",
 ) -> None:
-    """:func:`session_checks.verify_history
-    <gmmviewer.core.files.session_checks.verify_history>`, with the variational states'
+    """:func:`history_checks.verify_history
+    <gmmviewer.core.files.sessions.history_checks.verify_history>`, with the variational states'
     bounds, ELBOs and priors recomputed from ``X``.
 
     A variational state's "log-likelihood" is its bound with the responsibilities of its
@@ -458,7 +230,7 @@ def verify_history(
     float64 as the session computes it; its ELBO after an M-step is its lower bound; and
     its priors, within ``budget``, must be what its choice gives for ``X``.
     """
-    session_checks.verify_history(states, position, X, budget, dtype, _CHECKS)
+    history_checks.verify_history(states, position, X, budget, dtype, _CHECKS)
     _verify_priors(states, position, np.asarray(X, dtype=float), budget)
 
 
@@ -562,8 +334,8 @@ def _same_priors(stored: VariationalPriors, expected: VariationalPriors) -> bool
 
 
 class _Checks:
-    """The checks above, as :mod:`~gmmviewer.core.files.session_checks` calls them
-    (:class:`~gmmviewer.core.files.session_checks.VariationalChecks`)."""
+    """The checks above, as the EM checks call them
+    (:class:`~gmmviewer.core.files.sessions.variational_hooks.VariationalChecks`)."""
 
     check_tables = staticmethod(_check_tables)
     check_links = staticmethod(_variational_links)

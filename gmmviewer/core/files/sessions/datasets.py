@@ -1,6 +1,6 @@
 """The data sets of a session file whose history edits the data. Pure numpy; no Qt.
 
-Version 2 of the session format (:mod:`~gmmviewer.core.files.session_file`) stores every
+Version 2 of the session format (:mod:`~gmmviewer.core.files.sessions.session_file`) stores every
 distinct data set of the history once. The first state's data set is the file's ``data``
 entry, as in version 1 (embedded, or a reference to its CSV file); when it was itself
 edited (an empty canvas), ``data.edited`` is true and it is embedded, possibly without
@@ -27,9 +27,8 @@ import numpy as np
 
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.errors import GMMViewerError, SessionFileError
-from gmmviewer.core.files import session_checks_variational
-from gmmviewer.core.files.session_checks import (
-    VERIFY_BUDGET,
+from gmmviewer.core.files.sessions import variational_checks
+from gmmviewer.core.files.sessions.fields import (
     SessionCheckError,
     _boolean,
     _field,
@@ -38,6 +37,7 @@ from gmmviewer.core.files.session_checks import (
     _list,
     _object,
 )
+from gmmviewer.core.files.sessions.history_checks import VERIFY_BUDGET
 from gmmviewer.core.limits import MAX_COMPONENTS
 from gmmviewer.core.session.history import DATA_ACTIONS, SessionState
 
@@ -176,8 +176,8 @@ def verify_by_dataset(
 ) -> None:
     """The history's recorded numbers against each state's own data (placed states).
 
-    :func:`session_checks_variational.verify_history
-    <gmmviewer.core.files.session_checks_variational.verify_history>` for the states of
+    :func:`variational_checks.verify_history
+    <gmmviewer.core.files.sessions.variational_checks.verify_history>` for the states of
     each data set in turn (the current state's data set first, with half the budget);
     its messages name entries of the whole history.
     """
@@ -194,9 +194,7 @@ def verify_by_dataset(
         assert dataset is not None
         current = members.index(position) if position in members else len(members) - 1
         try:
-            session_checks_variational.verify_history(
-                local, current, dataset.X, budget=share, dtype=dtype
-            )
+            variational_checks.verify_history(local, current, dataset.X, budget=share, dtype=dtype)
         except SessionCheckError as error:
             raise SessionCheckError(_global_entries(str(error), members)) from None
 
