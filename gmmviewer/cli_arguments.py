@@ -16,6 +16,9 @@ from gmmviewer.core.em.objective import DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEF
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.limits import MAX_COMPONENTS, MAX_SEED
 
+#: The command's name, in usage lines and at the start of its messages.
+PROG = "gmmviewer"
+
 
 class CommandError(GMMViewerError):
     """A problem with the command's arguments found after parsing (exit code 1)."""

@@ -99,7 +99,11 @@ def test_the_core_imports_nothing_from_the_ui():
 #: (k-means loads it when it runs), the dialogs, the exporters (pyqtgraph's too) and
 #: what only they use; the likelihood landscape, the bound slice and the replay page,
 #: until they are asked for; numpy.ma, which ``np.unique``'s first call imports (the
-#: demo's start and the first drawing find distinct values without it).
+#: demo's start and the first drawing find distinct values without it); the file readers
+#: and writers, ``fit``, snapshots, restarts, the model scan, recordings and the headless
+#: commands, which the package, the command and the window import where they are used;
+#: threadpoolctl, which the first pass of the demo (too small for BLAS to split) never
+#: asks to hold BLAS to one thread.
 #: ``tests/ui/test_app.py`` checks the same list at the real first paint, demo included
 #: (by prefix: "numpy.ma.core", since "numpy.ma" would match numpy.matrixlib).
 LATE_MODULES = (
@@ -120,6 +124,23 @@ LATE_MODULES = (
     "gmmviewer.core.analysis.bound_slice",
     "gmmviewer.core.replay",
     "numpy.ma.core",
+    "csv",
+    "threadpoolctl",
+    "gmmviewer.interactive",
+    "gmmviewer.cli_commands",
+    "gmmviewer.cli_assignments",
+    "gmmviewer.cli_variational",
+    "gmmviewer.core.em.fit",
+    "gmmviewer.core.files.atomic",
+    "gmmviewer.core.files.assignments_csv",
+    "gmmviewer.core.files.csv_reader",
+    "gmmviewer.core.files.csv_writer",
+    "gmmviewer.core.files.paramfile",
+    "gmmviewer.core.files.sessions.session_file",
+    "gmmviewer.core.analysis.snapshots",
+    "gmmviewer.core.analysis.model_selection",
+    "gmmviewer.core.analysis.restarts",
+    "gmmviewer.core.session.recording",
 )
 
 
@@ -136,3 +157,30 @@ def test_opening_the_window_module_does_not_import_what_the_first_paint_does_not
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_public_api_imports_each_name_when_first_used():
+    # ``import gmmviewer`` runs before every gmmviewer module, the window's included, so it
+    # imports nothing itself; each public name (and each name ``gmmviewer.cli`` kept when
+    # the headless commands moved out) is imported from its module on first use.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import gmmviewer\n"
+        "print(sorted(m for m in sys.modules if m.startswith('gmmviewer')))\n"
+        "from gmmviewer import *\n"
+        "from gmmviewer.core.files.csv_reader import load_csv as reader\n"
+        "from gmmviewer.core.session.em_session import EMSession as session\n"
+        "assert load_csv is reader and EMSession is session and gmmviewer.fit is fit\n"
+        "assert sorted(n for n in gmmviewer.__all__ if n not in globals()) == []\n"
+        "from gmmviewer import cli, cli_commands, cli_variational\n"
+        "assert cli.build_parser is cli_commands.build_parser\n"
+        "assert cli.FIT_METHODS is cli_variational.FIT_METHODS\n"
+        "assert all(hasattr(cli, name) for name in cli.__all__)\n"
+        "print(hasattr(gmmviewer, 'no_such_name'), hasattr(cli, 'no_such_name'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["['gmmviewer', 'gmmviewer.version']", "False False"]

@@ -10,20 +10,19 @@ import argparse
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.core.data.dataset import Dataset
-from gmmviewer.core.files.csv_reader import load_csv
-from gmmviewer.core.files.sessions.session_file import (
-    SESSION_EXTENSION,
-    OpenedSession,
-    load_session,
-)
+from gmmviewer.core.files.sessions import SESSION_EXTENSION
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.ui.resources import app_icon
 from gmmviewer.ui.window.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from gmmviewer.core.files.sessions.session_file import OpenedSession
 
 APPLICATION_NAME = "gmmviewer"
 #: Set to ``1`` to quit right after the main window's first paint, printing when it came
@@ -94,8 +93,13 @@ def initial_data(args: argparse.Namespace) -> Dataset | OpenedSession | None:
     path = getattr(args, "data", None)
     if not path:
         return None
+    # The readers are imported here: the demo, the usual first window, needs neither.
     if str(path).lower().endswith(SESSION_EXTENSION):
+        from gmmviewer.core.files.sessions.session_file import load_session
+
         return load_session(path)
+    from gmmviewer.core.files.csv_reader import load_csv
+
     return load_csv(path, args.columns, normalize=args.normalize, min_rows=args.k or 1)
 
 
@@ -117,9 +121,7 @@ def run_app(args: argparse.Namespace) -> int:
     controller = window.controller
     if data is None:
         controller.load_demo()
-    elif isinstance(data, OpenedSession):
-        controller.show_session(data.session, data.view, str(args.data))
-    else:
+    elif isinstance(data, Dataset):
         loaded = controller.load_dataset(
             data,
             n_components=args.k,
@@ -129,6 +131,8 @@ def run_app(args: argparse.Namespace) -> int:
         )
         if not loaded:
             controller.load_demo()
+    else:  # a saved session
+        controller.show_session(data.session, data.view, str(args.data))
     if os.environ.get(EXIT_AFTER_FIRST_PAINT) == "1":
         ExitAfterFirstPaint(app, window)
     window.show()

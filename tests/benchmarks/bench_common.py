@@ -247,6 +247,8 @@ def sklearn_precisions(params: GMMParams) -> np.ndarray:
     factors = params.precisions_cholesky
     if params.covariance_type == "full":
         return np.matmul(factors, factors.transpose(0, 2, 1))
+    if params.covariance_type == "tied":
+        return factors @ factors.T
     return factors**2
 
 

@@ -15,6 +15,11 @@ takes mid-fit parameters from ``WARM_UP_ITERATIONS`` EM iterations on its first
 * **scikit-learn**: ``_e_step`` + ``_m_step`` of a warm-started ``GaussianMixture``
   put back to the same parameters before every call (as ``bench_grid.py`` does).
 
+With ``--types diag,spherical`` the same columns time the diagonal expansion
+(:class:`gmmviewer.core.em.diagonal.DiagonalExpansion`: ``[1, y, y^2]`` products, its
+statistics summed per pass) against the deviation path (the expansion refused for the
+call); "quad" then names the expansion in use.
+
 Default threading for all three (gmmviewer's pass threads, or ``--threads``;
 scikit-learn's BLAS/OpenMP pools). Calls are interleaved (quadratic, exact,
 scikit-learn, ...) ``--repeats`` times (default 5), each after ``SETTLE_SECONDS`` idle;
@@ -30,6 +35,7 @@ Run from the repository root::
     python tests/benchmarks/bench_quadratic.py                    # D = 2, 3; K = 3 .. 20
     python tests/benchmarks/bench_quadratic.py --k 5 --d 2 --repeats 9
     python tests/benchmarks/bench_quadratic.py --d 4,6,10 --k 5,20 --repeats 3
+    python tests/benchmarks/bench_quadratic.py --k 5,20 --d 2,10 --types diag,spherical
 """
 
 from __future__ import annotations
@@ -67,7 +73,7 @@ from bench_grid import (
 from sklearn.exceptions import ConvergenceWarning
 
 from gmmviewer.core.data.synthetic import make_random_mixture
-from gmmviewer.core.em import quadratic
+from gmmviewer.core.em import diagonal, quadratic
 from gmmviewer.core.em.estep import e_step_streaming
 from gmmviewer.core.em.mstep import m_step
 from gmmviewer.core.em.objective import DEFAULT_REG_COVAR
@@ -83,17 +89,21 @@ DEFAULT_REPEATS = 5
 TARGET_CASE = (1_000_000, 5, 2)
 TARGET_SPEED_UP = 10.0
 TARGET_FLOOR_RATIO = 2.0
+#: Covariance types that take the diagonal expansion.
+DIAGONAL_TYPES = ("diag", "spherical")
 
 
 @contextmanager
 def exact_path() -> object:
-    """The passes without the quadratic expansion, for the duration."""
-    saved = quadratic.MAX_QUADRATIC_FEATURES
+    """The passes without the quadratic or the diagonal expansion, for the duration."""
+    saved = quadratic.MAX_QUADRATIC_FEATURES, dict(diagonal.MAX_EXPANSION_RATIO)
     quadratic.MAX_QUADRATIC_FEATURES = 0
+    diagonal.MAX_EXPANSION_RATIO.update(dict.fromkeys(diagonal.MAX_EXPANSION_RATIO, -1.0))
     try:
         yield
     finally:
-        quadratic.MAX_QUADRATIC_FEATURES = saved
+        quadratic.MAX_QUADRATIC_FEATURES = saved[0]
+        diagonal.MAX_EXPANSION_RATIO.update(saved[1])
 
 
 @dataclass
@@ -123,24 +133,28 @@ def relative_gap(a: GMMParams, b: GMMParams) -> float:
 
 def expansion_state(params: GMMParams, X: np.ndarray, bounds: tuple) -> str:
     """'yes' when the expansion is taken and its moments accepted, else why not."""
-    expansion = quadratic.QuadraticExpansion.of(
-        params, ComponentTerms.of(params).exact_constant, bounds
-    )
+    terms = ComponentTerms.of(params)
+    kind = diagonal.DiagonalExpansion if params.covariance_type in DIAGONAL_TYPES else None
+    if kind is None:
+        kind = quadratic.QuadraticExpansion
+        expansion = kind.of(params, terms.exact_constant, bounds)
+    else:
+        expansion, _ = kind.for_pass(params, terms, bounds)
     if expansion is None:
         return "no (E)"
     accepted = []
-    original = quadratic.QuadraticExpansion.moments
+    original = kind.moments
 
-    def moments(self: quadratic.QuadraticExpansion, *args: object) -> object:
+    def moments(self: object, *args: object) -> object:
         result = original(self, *args)
         accepted.append(result is not None)
         return result
 
-    quadratic.QuadraticExpansion.moments = moments  # type: ignore[method-assign]
+    kind.moments = moments  # type: ignore[method-assign]
     try:
         e_step_streaming(X, params, bounds=bounds)
     finally:
-        quadratic.QuadraticExpansion.moments = original  # type: ignore[method-assign]
+        kind.moments = original  # type: ignore[method-assign]
     return "yes" if all(accepted) else "no (M)"
 
 
@@ -152,7 +166,8 @@ def run_case(
     params = starting_params(X, k, covariance_type=kind)
     variance = float(np.mean(feature_variance(X)))
     bounds = data_bounds(X)
-    result = CaseResult(n, k, d, kind, floor=rates.floor(n, k, d, "full", "float64"))
+    floor_kind = "diag" if kind in DIAGONAL_TYPES else "full"
+    result = CaseResult(n, k, d, kind, floor=rates.floor(n, k, d, floor_kind, "float64"))
 
     def iterate() -> tuple[float, GMMParams]:
         total, stats = e_step_streaming(X, params, bounds=bounds, threads=threads)
@@ -281,7 +296,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--k", type=lambda s: number_list(s, int), default=list(DEFAULT_K))
     parser.add_argument("--d", type=lambda s: number_list(s, int), default=list(DEFAULT_D))
     parser.add_argument(
-        "--types", type=lambda s: number_list(s, str), default=["full"], help="full,tied"
+        "--types",
+        type=lambda s: number_list(s, str),
+        default=["full"],
+        help="full,tied,diag,spherical",
     )
     parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS)
     parser.add_argument(
@@ -290,8 +308,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
-    if any(t not in ("full", "tied") for t in args.types):
-        parser.error("--types: full and tied only")
+    if any(t not in ("full", "tied", *DIAGONAL_TYPES) for t in args.types):
+        parser.error("--types: full, tied, diag and spherical only")
     return args
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
@@ -10,7 +13,7 @@ from threadpoolctl import threadpool_info
 
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.data.synthetic import make_random_mixture
-from gmmviewer.core.em import diagonal, threads
+from gmmviewer.core.em import diagonal, quadratic, threads
 from gmmviewer.core.em.estep import e_step, e_step_streaming
 from gmmviewer.core.em.fit import fit
 from gmmviewer.core.em.initialization import initialize
@@ -38,11 +41,18 @@ def scipy_log_likelihood(X, params):
     return float(np.sum(np.log(np.exp(densities - peak).sum(axis=1)) + peak[:, 0]))
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("kind", COVARIANCE_TYPES)
-def test_the_number_of_threads_changes_no_bit(kind):
+def test_the_number_of_threads_changes_no_bit(kind, dtype, monkeypatch):
     X = mixture()
     params = initialize(X, 4, "random-means", kind, 3, 1e-6)
-    results = [e_step(X, params, chunk_size=1000, threads=n) for n in (1, 2, 3)]
+    # Every covariance type takes its expansion here (diagonal or quadratic): the chunks'
+    # sums are added in chunk order and their moments accepted.
+    accepted = []
+    for expansion in (diagonal.DiagonalExpansion, quadratic.QuadraticExpansion):
+        monkeypatch.setattr(expansion, "moments", _recording(expansion.moments, accepted))
+    results = [e_step(X, params, chunk_size=1000, threads=n, dtype=dtype) for n in (1, 2, 3)]
+    assert accepted == [True, True, True]
     first = results[0]
     for other in results[1:]:
         assert np.array_equal(first.resp, other.resp)
@@ -51,6 +61,15 @@ def test_the_number_of_threads_changes_no_bit(kind):
         assert first.entropy == other.entropy
         for name in ("counts", "first", "second"):
             assert np.array_equal(getattr(first.statistics, name), getattr(other.statistics, name))
+
+
+def _recording(method, accepted):
+    def recording(self, *args):
+        result = method(self, *args)
+        accepted.append(result is not None)
+        return result
+
+    return recording
 
 
 def test_a_fit_on_two_threads_is_the_fit_on_one():
@@ -81,6 +100,44 @@ def test_blas_is_held_to_one_thread_inside_a_pass_and_released_after():
     after = [entry["num_threads"] for entry in threadpool_info() if entry["user_api"] == "blas"]
     assert all(n == 1 for counts in seen for n in counts)
     assert after == before
+
+
+def blas_threads() -> list[int]:
+    return [entry["num_threads"] for entry in threadpool_info() if entry["user_api"] == "blas"]
+
+
+def test_a_pass_too_small_for_blas_to_split_leaves_blas_alone():
+    before = blas_threads()
+    pieces = [slice(0, 300), slice(300, 600)]
+    held = threads.map_in_order(lambda piece: blas_threads(), pieces, threads=1)
+    alone = threads.map_in_order(lambda piece: blas_threads(), pieces, threads=1, small_blas=True)
+    assert held == [[1] * len(before)] * 2
+    assert alone == [before] * 2
+    # The lecture demo's pass is small; a pass a BLAS would split is not.
+    assert threads.pass_blas_is_small(600, 3, 2)
+    assert not threads.pass_blas_is_small(1_000_000, 10, 10)
+    assert not threads.pass_blas_is_small(50, 3, 100)  # its 100 x 100 precisions
+
+
+def test_the_window_s_first_pass_never_asks_threadpoolctl():
+    # Setting the limit the first time makes threadpoolctl look at every loaded library:
+    # the demo's first E-step (and its precision factors) must not wait for that, and a
+    # fit of large data must still hold BLAS to one thread.
+    code = (
+        "import sys\n"
+        "from gmmviewer.core.data.synthetic import make_preset\n"
+        "from gmmviewer.core.em.estep import e_step\n"
+        "from gmmviewer.core.em.initialization import initialize\n"
+        "X = make_preset('lecture', seed=0).X\n"
+        "e_step(X, initialize(X, 3, 'random-means', 'full', 0, 1e-6))\n"
+        "print('threadpoolctl' in sys.modules)\n"
+        "X = make_preset('lecture', n_samples=20_000, seed=0).X\n"
+        "e_step(X, initialize(X, 3, 'random-means', 'full', 0, 1e-6))\n"
+        "print('threadpoolctl' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
 
 
 def test_the_thread_count_setting(monkeypatch):

@@ -3,8 +3,9 @@
 An M-step moves the ellipses but leaves the point colours (and the point raster) alone;
 the legend is rebuilt only when K or the colours change; the NLL curve grows by
 appending and still shows exactly the session's values; the axes are drawn again only
-when their range changes; the Compare tab does no work while hidden. Counted by
-wrapping the real methods (the wrapper calls through), never timed.
+when their range changes (not when a dragged point or mean edits the data); the Compare
+tab does no work while hidden. Counted by wrapping the real methods (the wrapper calls
+through) or by the axes' own count of drawings, never timed.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from PySide6 import QtCore
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 from sklearn.metrics import adjusted_rand_score
-from uihelpers import WAIT_TIMEOUT_MS
+from uihelpers import WAIT_TIMEOUT_MS, mouse_drag
 
 import gmmviewer.ui.window.teaching as teaching_module
 from gmmviewer.core.data.dataset import Dataset
+from gmmviewer.core.data.synthetic import make_preset
 from gmmviewer.ui.views import points_item
 
 Key = QtCore.Qt.Key
@@ -198,6 +200,112 @@ def test_axes_are_drawn_again_only_when_their_range_changes(qtbot, window, monke
     view_box.setXRange(x0 - 1.0, x1 + 1.0, padding=0)
     repaint(window.scatter)
     assert scatter_drawn[1].count >= 1
+
+
+def lone_pixel(view, positions: np.ndarray, avoid: np.ndarray, clearance: float) -> int:
+    """Index of a position (data, shape (n, 2)) drawn ``clearance`` pixels from every other
+    and from ``avoid`` (pixels, shape (m, 2)), inside the data area, away from the legend."""
+    pixels = np.array([(p.x(), p.y()) for p in (view.data_to_pixel(*xy) for xy in positions)])
+    area = view.plot_widget.mapFromScene(view.plot_item.vb.sceneBoundingRect()).boundingRect()
+    legend = view.plot_widget.mapFromScene(view.legend.sceneBoundingRect()).boundingRect()
+    for index, (x, y) in enumerate(pixels):
+        if not area.adjusted(40, 40, -40, -40).contains(int(x), int(y)):
+            continue
+        if legend.adjusted(-20, -20, 20, 20).contains(int(x), int(y)):
+            continue
+        near = np.concatenate([np.delete(pixels, index, axis=0), avoid.reshape(-1, 2)])
+        if np.hypot(*(near - (x, y)).T).min() > clearance:
+            return index
+    raise AssertionError("no lone point")
+
+
+def start_editing(qtbot, window) -> None:
+    """Data-edit mode, entered with the D key."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_TIMEOUT_MS)
+    qtbot.keyClick(window, Key.Key_D)
+    assert window.controller.painter.active
+
+
+def test_dragging_a_point_or_a_mean_keeps_the_axes_until_the_range_changes(qtbot, window):
+    """A live point drag edits the data at every mouse move (the data set is small): the
+    axes keep their pictures through it, a mean drag and half-steps, and draw again when
+    A fits the view to the moved point."""
+    view, session = window.scatter, window.controller.session
+    start_editing(qtbot, window)
+    axes = [view.plot_item.getAxis(name) for name in ("left", "bottom")]
+    repaint(view)
+    drawn = [axis.drawings for axis in axes]
+    assert min(drawn) >= 1  # the axes paint from their pixmaps
+    shown = view.view_range()
+
+    # The point farthest from the middle that is clear of the others, dragged outwards to
+    # the data area's corner on its side: live edits (one E-step each) at every move.
+    handles = np.array([(h.pos().x(), h.pos().y()) for h in view.handles])
+    handle_pixels = np.array([(p.x(), p.y()) for p in map(view.data_to_pixel, *handles.T)])
+    order = np.argsort(-np.hypot(*(session.X - session.X.mean(axis=0)).T))
+    index = order[lone_pixel(view, session.X[order], handle_pixels, clearance=15)]
+    start = QtCore.QPointF(view.data_to_pixel(*session.X[index]))
+    area = view.plot_widget.mapFromScene(view.plot_item.vb.sceneBoundingRect()).boundingRect()
+    middle = area.center()
+    corner = QtCore.QPointF(
+        area.right() - 12 if start.x() > middle.x() else area.left() + 12,
+        area.bottom() - 12 if start.y() > middle.y() else area.top() + 12,
+    )
+    mouse_drag(view.plot_widget, start, corner, steps=8)
+    assert session.state.action == "move point" and session.state.point == index
+    assert session.X[index] == pytest.approx(view.pixel_to_data(corner).toTuple(), abs=1e-2)
+    repaint(view)
+    assert view.view_range() == shown
+    assert [axis.drawings for axis in axes] == drawn
+
+    # A mean dragged, then an E- and an M-step: the components move, the range stays.
+    mean = QtCore.QPointF(view.data_to_pixel(*session.params.means[1]))
+    mouse_drag(view.plot_widget, mean, mean + QtCore.QPointF(30, 30))
+    assert session.state.action == "move mean"
+    repaint(view)
+    for key in (Key.Key_E, Key.Key_M):
+        half_step(qtbot, window, key)
+        repaint(view)
+    assert view.view_range() == shown
+    assert [axis.drawings for axis in axes] == drawn
+
+    # A fits the view to the data, the moved point now at its edge: new ranges, new axes.
+    qtbot.keyClick(window, Key.Key_A)
+    repaint(view)
+    fitted = view.view_range()
+    assert fitted[0] != shown[0] and fitted[1] != shown[1]
+    for (low, high), value in zip(fitted, session.X[index], strict=True):
+        assert low < value < high
+    assert all(axis.drawings > count for axis, count in zip(axes, drawn, strict=True))
+
+
+def test_dragging_a_rug_point_keeps_the_histograms_x_axis(qtbot, window):
+    """One column: an edit keeps the x-range (its axis keeps its picture); the height
+    fits the new histogram, and the density axis is drawn again only if it changed."""
+    data = make_preset("bimodal-1d", 300, seed=1)
+    assert window.controller.load_dataset(data, 2, "random-means", 2)
+    view, session = window.histogram, window.controller.session
+    view.plot_widget.scene().minDragTime = 0
+    start_editing(qtbot, window)
+    left, bottom = (view.plot_item.getAxis(name) for name in ("left", "bottom"))
+    repaint(view)
+    drawn = (left.drawings, bottom.drawings)
+    (x_range, y_range) = view.view_range()
+
+    rug = np.array([view.rug_position(i) for i in range(session.n_samples)])
+    # Mean lines span the plot's height: keep clear of them by x.
+    lines = [view.data_to_pixel(line.value(), 0.0).x() for line in view.mean_lines]
+    avoid = np.array([(x, y) for x in lines for y in range(0, view.height(), 4)], float)
+    index = lone_pixel(view, rug, avoid, clearance=8)
+    start = QtCore.QPointF(view.data_to_pixel(*rug[index]))
+    mouse_drag(view.plot_widget, start, start + QtCore.QPointF(25, 0))
+    assert session.state.action == "move point" and session.state.point == index
+    assert session.X[index, 0] != data.X[index, 0]
+    repaint(view)
+    assert view.view_range()[0] == x_range
+    assert bottom.drawings == drawn[1]
+    assert (left.drawings > drawn[0]) == (view.view_range()[1] != y_range)
 
 
 # ============================================================================ compare

@@ -1,25 +1,33 @@
-"""Diagonal and spherical components as matrix products: the fast E-step for wide data.
+"""Diagonal and spherical components as matrix products: the fast E-step and statistics.
 
-Pure numpy; no Qt. For a diagonal precision ``p_k`` (the Cholesky factor's diagonal,
-``1 / sigma_k``) the squared Mahalanobis distance expands into powers of the sample::
+Pure numpy; no Qt. With ``y = x - c`` (``c`` the centre of the data's bounding box),
+``m_k = mu_k - c`` and a diagonal precision ``p_k`` (the Cholesky factor's diagonal,
+``1 / sigma_k``), the squared Mahalanobis distance expands into powers of the sample::
 
-    sum_d p_kd^2 (x_d - mu_kd)^2
-        = sum_d p_kd^2 x_d^2 - 2 sum_d p_kd^2 mu_kd x_d + sum_d p_kd^2 mu_kd^2
+    sum_d p_kd^2 (y_d - m_kd)^2 = sum_d p_kd^2 y_d^2 - 2 sum_d p_kd^2 m_kd y_d + sum_d p_kd^2 m_kd^2
 
-so every component's distance is one row of a (K, 2D) x (2D, n) matrix product with
-the stacked powers ``[x; x^2]``, and the moments the M-step needs are another: K rows
-of responsibilities times the same powers. Both replace K x D x n elementwise
-operations (deviations, squares, sums), which made a D = 10 diagonal iteration slower
-than scikit-learn's, by products with an inner dimension of 2D.
+so with the features ``f(y) = [1, y_1 .. y_D, y_1^2 .. y_D^2]`` (2 D + 1 of them) every
+component's weighted log-density is one row of a (K, 2D + 1) x (2D + 1, n) matrix
+product, and the M-step's sums ``sum r``, ``sum r y_d`` and ``sum r y_d^2`` are the
+products of the responsibilities with the same rows: the ones (a matrix-vector product)
+and ``[y, y^2]`` (one ``np.dot``). The chunks' sums are added in chunk order and turned
+into moments around the statistics' centres once per pass. Both products replace
+K x D x n elementwise operations (deviations, squares, sums), which made a D = 10
+diagonal iteration slower than scikit-learn's.
 
-The expansion subtracts large, nearly equal terms, so it is only used when they are not
-large: the samples are shifted to the centre of the data's bounding box first, and the
-expansion is refused (the caller then takes the exact, deviation-based path) when some
-``p_kd^2 R_d^2`` exceeds :data:`MAX_EXPANSION_RATIO` for the pass's type, where ``R_d``
-bounds ``|x_d - centre_d|`` and ``|mu_kd - centre_d|``. Within that bound the distance
-loses at most about ``4 D eps MAX_EXPANSION_RATIO`` (about 1e-9 for D = 10 in float64)
-and the moments a similar relative amount: far below what scikit-learn's own
-unshifted expansion loses.
+**Precision.** The expansion subtracts large, nearly equal terms. The E-step's guard:
+``R_d`` bounds ``|y_d|`` and ``|m_kd|``, and the expansion is refused (the caller takes
+the exact, deviation-based path) when some ``p_kd^2 R_d^2`` exceeds
+:data:`MAX_EXPANSION_RATIO` for the pass's type; within that bound a distance loses at
+most about ``4 D eps MAX_EXPANSION_RATIO`` (about 1e-9 for D = 10 in float64). The
+moments' guard: turning the sums around ``c`` into a variance amplifies their rounding
+by ``M_kd / v_kd``, ``M_kd`` the component's mean square of ``y_d`` (plus its
+statistics' centre's ``(c_kd - c_d)^2``) and ``v_kd`` its new variance.
+:meth:`DiagonalExpansion.moments` holds ``(4 D + 4) u M_kd / v_kd`` (``u`` the unit
+roundoff of the type the sums were computed in; for spherical components the sums
+over features of both) to :data:`MAX_VARIANCE_ERROR` and otherwise answers None, so
+that the caller repeats the pass on the exact path: a component that shrank, in one
+step, onto a cluster small against its distance from ``c``.
 """
 
 from __future__ import annotations
@@ -28,33 +36,53 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gmmviewer.core.em.passes import ComponentTerms
+from gmmviewer.core.em.mstep import EMPTY_COMPONENT_POINTS
+from gmmviewer.core.em.passes import ChunkBuffers, ComponentTerms
 from gmmviewer.core.em.statistics import ChunkMoments
 from gmmviewer.core.params import GMMParams
 
 #: Largest ``(R_d / sigma_kd)^2`` the expansion accepts, per floating-point type.
 MAX_EXPANSION_RATIO = {np.dtype(np.float64): 2.0**20, np.dtype(np.float32): 2.0**6}
+#: Largest rounding error the conversion of the summed moments may add to a new variance,
+#: relative to it, per type the moments were computed in. float64: 1e-10, as the
+#: quadratic expansion. float32: its own roundoff allows no such figure; 1e-4 is of the
+#: order of what the float32 E-step guard already accepts in a log-density (6e-5 at
+#: D = 2), and the float32 exact path itself loses about 1e-7.
+MAX_VARIANCE_ERROR = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-4}
+
+
+def _error_factor(n_features: int, dtype: np.dtype) -> float:
+    """``(4 D + 4) u``: rounding of a converted moment per unit of ``M_kd``.
+
+    As :func:`gmmviewer.core.em.quadratic._error_factor`, ``(F + 2 D + 3) u`` with
+    the ``F = 2 D + 1`` features.
+    """
+    return (4 * n_features + 4) * float(np.finfo(dtype).eps) / 2
 
 
 @dataclass(frozen=True)
 class DiagonalExpansion:
-    """The distance terms of diagonal (or spherical) components as a matrix product.
+    """Weighted log-densities and statistics of diagonal (or spherical) components as products.
 
     Attributes
     ----------
     centre : ndarray of shape (n_features,)
-        The shift applied to the samples (the centre of the data's bounding box).
-    weights : ndarray of shape (n_components, 2 * n_features)
-        ``[p^2, -2 p^2 (mu - centre)]``: the product with ``[x'; x'^2]``.
-    constant : ndarray of shape (n_components, 1)
-        ``log pi_k - 0.5 log|Sigma_k| - 0.5 D log(2 pi) - 0.5 sum_d p^2 (mu - centre)^2``.
+        ``c``, the shift applied to the samples (the centre of the data's bounding box).
+    weights : ndarray of shape (n_components, 2 * n_features + 1)
+        Row k: ``[a_k, p_k^2 m_k, -p_k^2 / 2]``, the product with the features
+        ``[1, y, y^2]``; ``a_k = log pi_k - 1/2 log|Sigma_k| - D/2 log(2 pi)
+        - 1/2 sum_d p_kd^2 m_kd^2``.
     dtype : numpy dtype
+        The type the products compute in.
+    spherical : bool
+        Whether the components are spherical (their one variance is what the moments'
+        guard checks).
     """
 
     centre: np.ndarray
     weights: np.ndarray
-    constant: np.ndarray
     dtype: np.dtype
+    spherical: bool = False
 
     @classmethod
     def of(
@@ -82,12 +110,11 @@ class DiagonalExpansion:
             return None
         factors = params.precisions_cholesky
         n_components, n_features = params.means.shape
-        precision = (
-            factors
-            if params.covariance_type == "diag"
-            else np.repeat(factors[:, None], n_features, axis=1)
-        ) ** 2
-        low, high = bounds
+        spherical = params.covariance_type == "spherical"
+        precision = (np.repeat(factors[:, None], n_features, axis=1) if spherical else factors) ** 2
+        # In float64 whatever the data's type: a float32 pass may take the float64
+        # expansion, which then computes exactly what a float64 pass on the same values does.
+        low, high = (np.asarray(bound, dtype=np.float64) for bound in bounds)
         centre = 0.5 * (low + high)
         shifted = params.means - centre
         reach = np.maximum(0.5 * (high - low), np.max(np.abs(shifted), axis=0))
@@ -96,13 +123,15 @@ class DiagonalExpansion:
             worst = float(np.max(ratio)) if ratio.size else 0.0
         if not (worst <= MAX_EXPANSION_RATIO[np.dtype(dtype)]):
             return None
-        weights = np.concatenate([-2.0 * precision * shifted, precision], axis=1)
         offset = np.sum(precision * shifted**2, axis=1)[:, None]
+        weights = np.concatenate(
+            [constant.reshape(-1, 1) - 0.5 * offset, precision * shifted, -0.5 * precision], axis=1
+        )
         return cls(
             np.asarray(centre, dtype),
-            np.ascontiguousarray(weights * -0.5, dtype),
-            np.asarray(constant - 0.5 * offset, dtype),
+            np.ascontiguousarray(weights, dtype),
             np.dtype(dtype),
+            spherical,
         )
 
     @classmethod
@@ -123,14 +152,28 @@ class DiagonalExpansion:
                 terms = ComponentTerms.of(params, np.float64)
         return expansion, terms
 
-    def fill(self, X_rows: np.ndarray, powers: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """``log pi_k + log N(x | k)`` of ``X_rows`` into ``out``; ``[x'; x'^2]`` into ``powers``.
+    def scratch(self, terms: ComponentTerms, size: int) -> tuple[ChunkBuffers, np.ndarray]:
+        """Newly allocated buffers and features for chunks of ``size`` samples.
+
+        Returns
+        -------
+        buffers : ChunkBuffers
+            In ``terms.dtype`` (this expansion's type).
+        features : ndarray of shape (2 * n_features + 1, size)
+            Its first row already holds the ones, which no chunk overwrites.
+        """
+        features = np.empty((self.weights.shape[1], size), self.dtype)
+        features[0] = 1.0
+        return terms.buffers(size), features
+
+    def fill(self, X_rows: np.ndarray, features: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``log pi_k + log N(x | k)`` of ``X_rows`` into ``out``; their features into ``features``.
 
         Parameters
         ----------
         X_rows : ndarray of shape (size, n_features)
-        powers : ndarray of shape (2 * n_features, size)
-            Scratch, left holding the shifted samples and their squares.
+        features : ndarray of shape (2 * n_features + 1, size)
+            From :meth:`scratch` (row 0 all ones); left holding ``[1, y, y^2]``.
         out : ndarray of shape (n_components, size)
 
         Returns
@@ -138,34 +181,86 @@ class DiagonalExpansion:
         out : ndarray of shape (n_components, size)
         """
         n_features = X_rows.shape[1]
-        linear, square = powers[:n_features], powers[n_features:]
+        linear, square = features[1 : 1 + n_features], features[1 + n_features :]
         np.subtract(X_rows.T, self.centre[:, None], out=linear)
         np.multiply(linear, linear, out=square)
-        np.matmul(self.weights, powers, out=out)
-        out += self.constant
+        # matmul releases the GIL here (the output is large), so both pass threads run.
+        np.matmul(self.weights, features, out=out)
         return out
 
-    def moments(self, powers: np.ndarray, resp: np.ndarray, centres: np.ndarray) -> ChunkMoments:
-        """The chunk's moments around ``centres``, from the powers :meth:`fill` left.
+    @staticmethod
+    def raw_moments(features: np.ndarray, resp: np.ndarray) -> np.ndarray:
+        """``sum_n r_kn f(y_n)`` over a chunk: counts, first and second moments around ``c``.
 
         Parameters
         ----------
-        powers : ndarray of shape (2 * n_features, size)
+        features : ndarray of shape (2 * n_features + 1, size)
+            As :meth:`fill` left them.
         resp : ndarray of shape (n_components, size)
+
+        Returns
+        -------
+        raw : ndarray of shape (n_components, 2 * n_features + 1), float64
+        """
+        # np.dot, not matmul: matmul keeps the GIL for a small output like this one. The
+        # ones row goes to a matrix-vector product of its own: with it the (K, n) x
+        # (n, 2D + 1) product costs 1.5-2x the (K, n) x (n, 2D) one in OpenBLAS (34
+        # against 18 + 4 us at K = 5, D = 2 for 8192 samples).
+        powers = np.dot(resp, features[1:].T)
+        if resp.dtype == np.float64:
+            counts = np.dot(resp, features[0])
+        else:
+            counts = resp.sum(axis=1, dtype=np.float64)
+        return np.concatenate([counts[:, None], powers], axis=1, dtype=np.float64)
+
+    def moments(self, raw: np.ndarray, n_samples: int, centres: np.ndarray) -> ChunkMoments | None:
+        """Moments around ``centres`` from the summed :meth:`raw_moments` of a pass.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_components, 2 * n_features + 1)
+            Summed over every chunk of the pass.
+        n_samples : int
         centres : ndarray of shape (n_components, n_features)
             The statistics' centres, in float64.
 
         Returns
         -------
-        ChunkMoments
-            With the diagonal second moments, in float64.
+        ChunkMoments or None
+            With the diagonal second moments, in float64; None when turning the sums
+            around ``c`` into a variance could lose more than :data:`MAX_VARIANCE_ERROR`
+            relative to it.
         """
-        n_features = powers.shape[0] // 2
-        counts = resp.sum(axis=1, dtype=np.float64)
-        raw = np.matmul(resp, powers.T).astype(np.float64, copy=False)
-        first, second = raw[:, :n_features], raw[:, n_features:]
-        # From moments around the box centre to moments around each component's centre.
+        n_features = centres.shape[1]
+        counts = raw[:, 0]
+        first = raw[:, 1 : 1 + n_features]
+        second = raw[:, 1 + n_features :]
         shift = centres - self.centre.astype(np.float64)
+        if not self._exact_enough(counts, first, second, shift):
+            return None
         second = second - 2.0 * shift * first + counts[:, None] * shift**2
         first = first - counts[:, None] * shift
-        return ChunkMoments(resp.shape[1], counts, first, second)
+        return ChunkMoments(n_samples, counts, first, second)
+
+    def _exact_enough(
+        self, counts: np.ndarray, first: np.ndarray, second: np.ndarray, shift: np.ndarray
+    ) -> bool:
+        """Whether the variances from these sums keep :data:`MAX_VARIANCE_ERROR`.
+
+        A component with (practically) no points is not checked: the M-step keeps its
+        previous mean and variance.
+        """
+        used = counts >= EMPTY_COMPONENT_POINTS
+        if not np.any(used):
+            return True
+        counts, first, second, shift = counts[used, None], first[used], second[used], shift[used]
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            square = second / counts
+            variance = square - (first / counts) ** 2
+            size = square + shift**2
+            if self.spherical:
+                variance = variance.sum(axis=1)
+                size = size.sum(axis=1)
+            error = size / variance * _error_factor(shift.shape[1], self.dtype)
+        limit = MAX_VARIANCE_ERROR[self.dtype]
+        return bool(np.all((variance > 0.0) & (error <= limit)))

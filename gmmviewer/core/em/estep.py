@@ -43,7 +43,7 @@ from gmmviewer.core.em.statistics import (
     chunk_moments,
     expected_complete_log_likelihood,
 )
-from gmmviewer.core.em.threads import map_in_order, thread_scratch
+from gmmviewer.core.em.threads import map_in_order, pass_blas_is_small, thread_scratch
 from gmmviewer.core.params import GMMParams
 
 
@@ -230,18 +230,21 @@ def _e_step_pass(
     given, copies what it needs of them (into its own rows of a larger array) there and
     then. The chunks' sums and moments are combined in chunk order, so the results do
     not depend on the number of threads. ``bounds`` are the data's (computed here when
-    an expansion needs them and the caller has not). Full and tied components take the
-    quadratic expansion where it is exact enough; when its moments turn out not to be,
-    the pass is repeated without it (``expand=False``).
+    an expansion needs them and the caller has not). Diagonal and spherical components
+    take the diagonal expansion, full and tied ones the quadratic expansion, where it is
+    exact enough; its chunks' sums are added in chunk order and turned into moments
+    once, and when those turn out not to be exact enough the pass is repeated without
+    it (``expand=False``).
     """
     n_samples = X.shape[0]
     terms = ComponentTerms.of(params, dtype)
-    expansion = quadratic = None
+    expansion: DiagonalExpansion | QuadraticExpansion | None = None
     if expand and n_samples:
         if bounds is None:
             bounds = data_bounds(X)
         expansion, terms = DiagonalExpansion.for_pass(params, terms, bounds)
-        quadratic, terms = QuadraticExpansion.for_pass(params, terms, bounds)
+        if expansion is None:
+            expansion, terms = QuadraticExpansion.for_pass(params, terms, bounds)
     pass_type, dtype = dtype, terms.dtype
     clipped = np.empty(0, dtype=np.intp)
     centres = None
@@ -255,27 +258,21 @@ def _e_step_pass(
     def chunk(rows: slice) -> tuple[float, float, ChunkMoments | np.ndarray | None]:
         size = rows.stop - rows.start
         X_rows = X[rows]
-        features = None
-        if quadratic is not None:
-            scratch = (key, size, "quadratic")
-            buffers, features = thread_scratch(scratch, lambda: quadratic.scratch(terms, size))
-            quadratic.fill(X_rows, features, buffers.weighted)
+        if expansion is not None:
+            scratch = (key, size, type(expansion).__name__)
+            buffers, features = thread_scratch(scratch, lambda: expansion.scratch(terms, size))
+            expansion.fill(X_rows, features, buffers.weighted)
         else:
             buffers = thread_scratch((key, size), lambda: terms.buffers(size))
-            if expansion is None:
-                terms.fill(X_rows, buffers)
-            else:
-                expansion.fill(X_rows, buffers.powers, buffers.weighted)
+            terms.fill(X_rows, buffers)
         norm = normalize_chunk(buffers)
         total = float(norm.sum(dtype=np.float64))
         chunk_entropy_value = chunk_entropy(buffers) if entropy else 0.0
         if keep is not None:
             keep(rows, buffers)
         moments = None
-        if stats is not None and features is not None:
-            moments = quadratic.raw_moments(features, buffers.scratch)
-        elif stats is not None and expansion is not None:
-            moments = expansion.moments(buffers.powers, buffers.scratch, stats.centres)
+        if stats is not None and expansion is not None:
+            moments = expansion.raw_moments(features, buffers.scratch)
         elif stats is not None:
             if clipped.size:
                 # Deviations from the clipped centres, for the components far from the data.
@@ -288,8 +285,9 @@ def _e_step_pass(
     total = 0.0
     entropy_total = 0.0
     raw = None
+    small = pass_blas_is_small(n_samples, params.n_components, params.n_features)
     for chunk_total, chunk_entropy_value, moments in map_in_order(
-        chunk, list(chunks(n_samples, chunk_size)), threads
+        chunk, list(chunks(n_samples, chunk_size)), threads, small_blas=small
     ):
         total += chunk_total
         entropy_total += chunk_entropy_value
@@ -297,8 +295,8 @@ def _e_step_pass(
             stats.add_moments(moments)
         elif moments is not None:
             raw = moments if raw is None else np.add(raw, moments, out=raw)
-    if quadratic is not None and raw is not None:
-        combined = quadratic.moments(raw, n_samples, stats.centres)
+    if expansion is not None and raw is not None:
+        combined = expansion.moments(raw, n_samples, stats.centres)
         if combined is None:
             again = (X, params, stats, chunk_size, pass_type, threads, keep)
             return _e_step_pass(*again, entropy=entropy, bounds=bounds, expand=False)

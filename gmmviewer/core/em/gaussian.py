@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from gmmviewer.core.em.threads import single_threaded_blas
+from gmmviewer.core.em.threads import blas_work_is_small, single_threaded_blas
 from gmmviewer.core.errors import ParameterError
 
 COVARIANCE_TYPES: tuple[str, ...] = ("full", "diag", "spherical", "tied")
@@ -78,7 +78,10 @@ def precision_cholesky(covariances: np.ndarray, covariance_type: str) -> np.ndar
     if covariance_type in ("full", "tied"):
         # scipy's OpenBLAS spins up its threads for every tiny triangular solve; on a busy
         # machine one 2 x 2 solve was seen to wait 10 ms for them, against 13 us on one.
-        with single_threaded_blas():
+        # Each LAPACK and BLAS call here takes one D x D matrix.
+        n_features = covariances.shape[-1]
+        small = blas_work_is_small(n_features**2, n_features**3)
+        with single_threaded_blas(needed=not small):
             if covariance_type == "tied":
                 lower = _cholesky_lower(covariances, None)
                 return _lower_triangular_inverse(lower).T

@@ -68,9 +68,8 @@ class ChunkBuffers:
         Same dtype as ``scores``.
     rank : ndarray of shape (n_components, 1)
         ``K - k`` for component k, same dtype as ``scores``.
-    powers : ndarray of shape (2 * n_features, size)
-        The shifted samples and their squares, for
-        :class:`~gmmviewer.core.em.diagonal.DiagonalExpansion`.
+    transposed : ndarray of shape (n_features, size)
+        The chunk's samples, feature-major (see :meth:`ComponentTerms.fill`).
     """
 
     deviations: np.ndarray
@@ -86,7 +85,7 @@ class ChunkBuffers:
     scores: np.ndarray
     best: np.ndarray
     rank: np.ndarray
-    powers: np.ndarray
+    transposed: np.ndarray
 
     @classmethod
     def allocate(
@@ -109,7 +108,7 @@ class ChunkBuffers:
             np.empty((n_components, size), dtype=score_type),
             np.empty(size, dtype=score_type),
             (n_components - np.arange(n_components, dtype=score_type))[:, None],
-            np.empty((2 * n_features, size), dtype),
+            np.empty((n_features, size), dtype),
         )
 
 
@@ -240,7 +239,7 @@ class ComponentTerms:
         """
         # Broadcasting from the (size, D) rows would read them with a stride of D for
         # every component; one transposed copy first makes the subtraction 2-3x faster.
-        transposed = buffers.powers[: X_rows.shape[1]]
+        transposed = buffers.transposed
         np.copyto(transposed, X_rows.T, casting="same_kind")
         np.subtract(transposed[None], self.means[:, :, None], out=buffers.deviations)
         weighted = squared_mahalanobis(

@@ -8,7 +8,9 @@ each core whole chunks to work through (numpy releases the GIL inside its loops)
 every pass runs its chunks on a small pool of :func:`pass_threads` threads with BLAS
 held to one thread (threadpoolctl, the tool scikit-learn uses), and each chunk's results
 are combined in chunk order, so the result of a pass does not depend on the number of
-threads or on which thread finished first.
+threads or on which thread finished first. Work too small for a BLAS to split
+(:func:`blas_work_is_small`) runs without the limit: setting it the first time costs
+more than such a pass.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ THREADS_VARIABLE = "GMMVIEWER_THREADS"
 #: Never more pass threads than this, however many cores: a pass is bound by memory
 #: bandwidth long before.
 MAX_THREADS = 8
+
+#: A BLAS call runs on the calling thread whatever its thread count when its matrices
+#: hold fewer entries than this and it makes at most :data:`SMALL_BLAS_MULTIPLY_ADDS`
+#: multiply-adds. OpenBLAS, which numpy's and scipy's wheels bring, splits no smaller
+#: call (the smallest seen split: a dot product of 10,000 entries; no 64 x 64 product
+#: did); ``tests/benchmarks/bench_blas_threads.py`` checks whole passes this small.
+SMALL_BLAS_ENTRIES = 9_216
+SMALL_BLAS_MULTIPLY_ADDS = 262_144
 
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
@@ -96,15 +106,61 @@ def _controller():  # noqa: ANN202 (threadpoolctl is imported lazily)
     return _controller_cache[1]
 
 
+def blas_work_is_small(entries: int, multiply_adds: int) -> bool:
+    """Whether BLAS calls this small run on the calling thread anyway.
+
+    Parameters
+    ----------
+    entries : int
+        Entries of the largest matrix any of the calls takes or makes.
+    multiply_adds : int
+        Multiply-adds of the largest call.
+
+    Returns
+    -------
+    bool
+        True when :func:`single_threaded_blas` would change nothing for them.
+    """
+    return entries < SMALL_BLAS_ENTRIES and multiply_adds <= SMALL_BLAS_MULTIPLY_ADDS
+
+
+def pass_blas_is_small(n_samples: int, n_components: int, n_features: int) -> bool:
+    """Whether every BLAS call of an E-step pass of this shape is small.
+
+    A pass multiplies the samples by at most the quadratic features
+    ``(D + 1)(D + 2) / 2`` per component (or by a ``D x D`` factor per component) and
+    makes the components' ``D x D`` precisions, so no call takes a matrix larger than
+    the samples times the wider of the components and those features, nor makes more
+    multiply-adds than the samples times the components times ``(D + 1)**2`` or the
+    components times ``(D + 1)**3`` (:func:`blas_work_is_small`).
+    """
+    features = (n_features + 1) * (n_features + 2) // 2
+    entries = n_samples * max(n_components, features)
+    wide = n_features + 1
+    multiply_adds = max(n_samples * n_components * wide**2, n_components * wide**3)
+    return blas_work_is_small(entries, multiply_adds)
+
+
 @contextmanager
-def single_threaded_blas() -> Iterator[None]:
+def single_threaded_blas(needed: bool = True) -> Iterator[None]:
     """Hold BLAS to one thread for the duration (nested and concurrent uses are counted).
 
     The limit is set when the first user enters and lifted when the last one leaves,
     so two passes running at once (a worker thread's step and a fit of restarts) never
     lift each other's limit.
+
+    Parameters
+    ----------
+    needed : bool
+        False for work :func:`blas_work_is_small` calls small: nothing is done. The
+        first limit of a process makes threadpoolctl look at every loaded library
+        (about 5 ms with Qt's 100 or so), which the window's first paint, one small
+        pass, would otherwise wait for.
     """
     global _single_blas_depth, _single_blas_context
+    if not needed:
+        yield
+        return
     with _lock:
         if _single_blas_depth == 0:
             context = _controller().limit(limits=1, user_api="blas")
@@ -122,7 +178,11 @@ def single_threaded_blas() -> Iterator[None]:
 
 
 def map_in_order(
-    work: Callable[[slice], T], pieces: Sequence[slice], threads: int | None = None
+    work: Callable[[slice], T],
+    pieces: Sequence[slice],
+    threads: int | None = None,
+    *,
+    small_blas: bool = False,
 ) -> list[T]:
     """``[work(piece) for piece in pieces]``, computed on the pass threads.
 
@@ -134,6 +194,9 @@ def map_in_order(
     pieces : sequence of slice
     threads : int, optional
         At most this many threads; :func:`pass_threads` when None.
+    small_blas : bool
+        True when every BLAS call of ``work`` is small (:func:`blas_work_is_small`,
+        :func:`pass_blas_is_small`): BLAS is then left as it is.
 
     Returns
     -------
@@ -141,7 +204,7 @@ def map_in_order(
         The results in the order of ``pieces``.
     """
     threads = pass_threads() if threads is None else max(1, int(threads))
-    with single_threaded_blas():
+    with single_threaded_blas(needed=not small_blas):
         if threads == 1 or len(pieces) < 2 or _in_pool_thread():
             return [work(piece) for piece in pieces]
         return list(_pool(threads).map(work, pieces))

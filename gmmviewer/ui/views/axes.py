@@ -80,12 +80,20 @@ class CachedAxis(pg.AxisItem):
     for a new drawing (``picture = None``: range, size, ticks, style changed) or the axis
     lands on other device pixels. Exports draw the picture as pyqtgraph does, so they
     stay vector and at their own resolution.
+
+    Attributes
+    ----------
+    drawings : int
+        How many times the axis has drawn itself into its pixmap (tests count the
+        redraws a change of the data or the components causes: none when the range
+        stays).
     """
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self._pixmap: QtGui.QPixmap | None = None
         self._pixmap_place: tuple | None = None  # where it was drawn, in device pixels
+        self.drawings = 0
 
     def paint(
         self,
@@ -124,16 +132,39 @@ class CachedAxis(pg.AxisItem):
                 # What AxisItem.paint records into its picture, drawn here directly.
                 specs = self.generateDrawSpecs(painter)
                 if specs is not None:
-                    self.drawPicture(painter, *specs)
+                    self._draw_into_pixmap(painter, *specs)
             finally:
                 painter.end()
             # pyqtgraph sets ``picture = None`` whenever the axis must be drawn again.
             self.picture = _IN_PIXMAP
             self._pixmap, self._pixmap_place = pixmap, place
+            self.drawings += 1
         p.save()
         p.resetTransform()
         p.drawPixmap(rect.topLeft(), self._pixmap)
         p.restore()
+
+    def _draw_into_pixmap(
+        self, painter: QtGui.QPainter, axis_spec: tuple, tick_specs: list, text_specs: list
+    ) -> None:
+        """:meth:`drawPicture` into the transparent pixmap, the tick and grid lines first.
+
+        Qt's raster engine blends a semi-transparent line (the grid's) about 30 times
+        slower than it fills an opaque one: 3 ms for 20 lines across a plot, which the
+        four axes of the first window paid on every redrawing. Onto transparent pixels,
+        the ``Source`` composition gives exactly the pixels ``SourceOver`` does, at the
+        speed of opaque lines. The lines run parallel, so none lands on another; they go
+        in first, and the axis line and labels then over them as pyqtgraph draws them
+        (the axis line covers the lines' ends in the colour they share with it).
+        """
+        painter.save()
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
+        painter.setCompositionMode(QtGui.QPainter.CompositionMode.CompositionMode_Source)
+        for pen, start, end in tick_specs:
+            painter.setPen(pen)
+            painter.drawLine(start, end)
+        painter.restore()
+        self.drawPicture(painter, axis_spec, [], text_specs)
 
 
 #: The ``picture`` of a :class:`CachedAxis` whose drawing is in its pixmap.

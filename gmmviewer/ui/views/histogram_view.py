@@ -137,19 +137,23 @@ class HistogramView(PlotView):
         jitter = np.random.default_rng(0).uniform(0.12, 0.88, size=len(x))
         self._rug_y = -RUG_DEPTH * self._peak * jitter
         self.points.set_points(np.column_stack([x, self._rug_y]))
-        self.plot_item.setLabel("bottom", labels[0])
-        (x0, x1), _ = self.view_range()
-        self.fit_view()
-        if not fit:
-            self.plot_item.vb.setXRange(x0, x1, padding=0)
+        # pyqtgraph's setLabel draws the axis again even for the same title (see ScatterView).
+        if self.plot_item.getAxis("bottom").labelText != labels[0]:
+            self.plot_item.setLabel("bottom", labels[0])
+        # The x-range is left alone, not moved and put back: the x-axis keeps its picture.
+        self._fit(width=fit)
 
     def fit_view(self) -> None:
         """Show the whole histogram, the rug and the densities."""
+        self._fit(width=True)
+
+    def _fit(self, width: bool) -> None:
+        """Fit the height to the histogram, the rug and the densities; ``width`` the x-range too."""
         top = self._peak
         if self._params is not None:
             top = max(top, float(self._mixture().max()))
         self.plot_item.vb.setRange(
-            xRange=(self._grid[0], self._grid[-1]),
+            xRange=(self._grid[0], self._grid[-1]) if width else None,
             yRange=(-RUG_DEPTH * self._peak * 1.05, top * 1.08),
             padding=0.02,
         )

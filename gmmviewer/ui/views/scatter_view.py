@@ -118,8 +118,10 @@ class ScatterView(PlotView):
         """Show new data points (shape (N, 2)) with their column names; ``fit`` the view."""
         xy = np.asarray(xy, dtype=float)
         self.points.set_points(xy)
-        self.plot_item.setLabel("bottom", labels[0])
-        self.plot_item.setLabel("left", labels[1])
+        # setLabel redraws an axis even for the same title: a dragged point edits per move.
+        for name, label in (("bottom", labels[0]), ("left", labels[1])):
+            if self.plot_item.getAxis(name).labelText != label:
+                self.plot_item.setLabel(name, label)
         self._extent = data_extent(xy) if len(xy) else ((0.0, 1.0), (0.0, 1.0))
         if fit:
             self.fit_view()

@@ -7,8 +7,9 @@ and leaves the session on screen as it was. Collaborators are narrow: the contro
 (the session, loading, the saved state), the view state, a reporter, the QSettings that
 remember the last folder and a parent widget for dialogs; never the window.
 
-The dialogs and exporters are imported by the operation that needs them, not with this
-module: the window's first paint waits for none of them.
+The file readers and writers, the dialogs and the exporters are imported by the
+operation that needs them, not with this module: the window's first paint waits for
+none of them.
 """
 
 from __future__ import annotations
@@ -20,15 +21,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from gmmviewer.core.analysis.snapshots import parse_iterations, snapshots
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.errors import GMMViewerError
-from gmmviewer.core.files.assignments_csv import write_session_assignments
-from gmmviewer.core.files.atomic import atomic_path
-from gmmviewer.core.files.csv_writer import write_data_csv, write_history_csv
-from gmmviewer.core.files.paramfile import save_params
-from gmmviewer.core.files.sessions.session_file import SESSION_EXTENSION, load_session, save_session
-from gmmviewer.core.session.recording import history_states, states_to_convergence
+from gmmviewer.core.files.sessions import SESSION_EXTENSION
 from gmmviewer.core.text import count as counted
 from gmmviewer.ui.panels.controls import ModelSettings
 from gmmviewer.ui.views.theme import Theme
@@ -154,6 +149,8 @@ class FileActions(QtCore.QObject):
 
     def save_session_as(self, path: str | None = None) -> bool:
         """File > Save session as: data, parameters, settings and the whole history."""
+        from gmmviewer.core.files.sessions.session_file import save_session
+
         session = self._session
         if session is None:
             return False
@@ -175,6 +172,8 @@ class FileActions(QtCore.QObject):
 
     def open_session(self, path: str | None = None) -> bool:
         """File > Open session: restores data, parameters, settings and history."""
+        from gmmviewer.core.files.sessions.session_file import load_session
+
         if not self.controller.may_replace_session():
             return False
         if not path:
@@ -192,6 +191,8 @@ class FileActions(QtCore.QObject):
     # ================================================================ exports
     def export_parameters(self, path: str | None = None) -> bool:
         """Write the current parameters, in the data's own units."""
+        from gmmviewer.core.files.paramfile import save_params
+
         session = self._session
         if session is None:
             return False
@@ -238,6 +239,8 @@ class FileActions(QtCore.QObject):
 
     def export_nll_history(self, path: str | None = None) -> bool:
         """Save every history entry's NLL (and ELBO) as CSV."""
+        from gmmviewer.core.files.csv_writer import write_history_csv
+
         session = self._session
         if session is None:
             return False
@@ -256,6 +259,8 @@ class FileActions(QtCore.QObject):
     def export_data(self, path: str | None = None) -> bool:
         """File > Export data as CSV: the data as they are now (edits included), in their
         own units, written atomically."""
+        from gmmviewer.core.files.csv_writer import write_data_csv
+
         session = self._session
         if session is None:
             return False
@@ -276,6 +281,8 @@ class FileActions(QtCore.QObject):
     def export_assignments(self, path: str | None = None) -> bool:
         """File > Export assignments: each point's data row, component, responsibilities and
         uncertainty (:mod:`gmmviewer.core.files.assignments_csv`)."""
+        from gmmviewer.core.files.assignments_csv import write_session_assignments
+
         session = self._session
         if session is None:
             return False
@@ -295,6 +302,8 @@ class FileActions(QtCore.QObject):
     # ============================================================== snapshots
     def export_snapshots(self, path: str | None = None, iterations: str | None = None) -> bool:
         """File > Export snapshots: small views after chosen iterations, as one PNG."""
+        from gmmviewer.core.analysis.snapshots import parse_iterations, snapshots
+
         session = self._session
         if session is None or self.snapshot_job.running:
             return False
@@ -329,6 +338,7 @@ class FileActions(QtCore.QObject):
         return True
 
     def _on_snapshots_ready(self, shots: list) -> None:
+        from gmmviewer.core.files.atomic import atomic_path
         from gmmviewer.ui.export.snapshots import render_strip
 
         session = self._session
@@ -358,6 +368,7 @@ class FileActions(QtCore.QObject):
         entry_range: tuple[int, int] | None = None,
     ) -> AnimationRecorder | None:
         """File > Export animation: record to convergence (or a history range) as GIF/PNGs."""
+        from gmmviewer.core.session.recording import history_states, states_to_convergence
         from gmmviewer.ui.dialogs.progress import open_progress
         from gmmviewer.ui.export.animation import AnimationDialog, AnimationRecorder
 

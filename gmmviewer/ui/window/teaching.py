@@ -6,8 +6,9 @@ restarts and model selection.
 into the inspector, the Compare tab, the NLL view's restart curves and the plot's k-means
 overlay. Its collaborators are narrow: the controller, those views, a reporter and a
 parent widget for its dialogs; never the window. Long work runs on worker threads
-through :class:`~gmmviewer.ui.window.background.BackgroundJob`. Its dialogs are imported
-when first opened: the window's first paint waits for none of them.
+through :class:`~gmmviewer.ui.window.background.BackgroundJob`. Its dialogs, the restarts
+and the model scan are imported when first used: the window's first paint waits for
+none of them.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from gmmviewer.core.analysis.comparison import (
     compare_with_truth,
     match_components,
 )
-from gmmviewer.core.analysis.model_selection import ModelScore
-from gmmviewer.core.analysis.restarts import RestartRun, best_run, run_restarts
 from gmmviewer.core.em.estep import explain_point
 from gmmviewer.core.em.kmeans import KMeansResult, kmeans
 from gmmviewer.core.text import count
@@ -38,6 +37,8 @@ from gmmviewer.ui.window.controller import Controller
 from gmmviewer.ui.window.reporter import Reporter
 
 if TYPE_CHECKING:
+    from gmmviewer.core.analysis.model_selection import ModelScore
+    from gmmviewer.core.analysis.restarts import RestartRun
     from gmmviewer.ui.dialogs.model_selection_dialog import ModelSelectionDialog
 
 #: N x K above which k-means runs on a worker thread.
@@ -349,6 +350,8 @@ class TeachingTools(QtCore.QObject):
     def run_restarts(self, n_restarts: int | None = None) -> bool:
         """EM > Restarts: fit from ``n_restarts`` seeds in the background (asked when None)
         and keep the best, as scikit-learn's ``n_init`` does."""
+        from gmmviewer.core.analysis.restarts import run_restarts
+
         if n_restarts is None:
             value, ok = QtWidgets.QInputDialog.getInt(
                 self._dialog_parent,
@@ -405,6 +408,8 @@ class TeachingTools(QtCore.QObject):
         )
 
     def _on_restarts_finished(self, completed: bool) -> None:
+        from gmmviewer.core.analysis.restarts import best_run
+
         best = best_run(self.restart_runs)
         session = self.session
         if best is None or session is None:

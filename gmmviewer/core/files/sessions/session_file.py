@@ -65,6 +65,7 @@ from gmmviewer.core.files.reading import (
     read_npz,
     read_regular_file,
 )
+from gmmviewer.core.files.sessions import SESSION_EXTENSION
 from gmmviewer.core.files.sessions.datasets import (
     attach_datasets,
     check_datasets,
@@ -95,7 +96,6 @@ FORMAT_NAME = "gmmviewer-session"
 FORMAT_VERSION = 2
 #: The versions :func:`load_session` reads (1: the data never change along the history).
 READABLE_VERSIONS = (1, 2)
-SESSION_EXTENSION = ".gmmv"
 
 
 @dataclass(frozen=True)
