@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
-from gmmviewer.core.em.estep import e_step, e_step_streaming
+from gmmviewer.core.em.estep import e_step, e_step_streaming, most_responsible
 from gmmviewer.core.em.mstep import m_step
-from gmmviewer.core.em.passes import ChunkBuffers, most_responsible_chunk, normalize_chunk
+from gmmviewer.core.em.passes import ChunkBuffers, normalize_chunk
 from gmmviewer.core.em.statistics import SufficientStatistics
 from gmmviewer.core.params import GMMParams
 
@@ -195,7 +195,8 @@ def test_hard_assignment_takes_the_first_of_tied_components():
     )
     buffers = buffers_holding(weighted)
     normalize_chunk(buffers)
-    hard = most_responsible_chunk(buffers, np.empty(5, dtype=np.intp))
+    hard = most_responsible(buffers.scratch)
+    assert not hard.flags.writeable
     # np.argmax takes the first maximum too; an all -inf sample shares equally (so 0).
     np.testing.assert_array_equal(hard, [0, 1, 2, 0, 0])
     np.testing.assert_array_equal(hard, np.argmax(buffers.scratch, axis=0))

@@ -31,7 +31,6 @@ from gmmviewer.core.em.passes import (
     chunk_entropy,
     chunks,
     data_bounds,
-    most_responsible_chunk,
     normalize_chunk,
     pass_dtype,
     weighted_log_prob_chunks,
@@ -60,8 +59,9 @@ class Posterior:
         The parameters the responsibilities were computed from.
     resp : ndarray of shape (n_components, n_samples)
         Responsibilities; every column sums to one.
-    hard : ndarray of shape (n_samples,), int
-        Each sample's most responsible component (the first on ties).
+    known_hard : ndarray of shape (n_samples,), int, or None
+        Each sample's most responsible component, when the pass computed it; read
+        :attr:`hard`, which computes it when needed.
     log_likelihood : float
         Total log-likelihood of ``params``.
     entropy : float
@@ -72,10 +72,23 @@ class Posterior:
 
     params: GMMParams
     resp: np.ndarray
-    hard: np.ndarray
+    # None until first read: only the Compare tab and exports need hard assignments, and a
+    # session's iteration should not pay for them (see :attr:`hard`).
+    known_hard: np.ndarray | None
     log_likelihood: float
     entropy: float
     statistics: SufficientStatistics
+
+    @property
+    def hard(self) -> np.ndarray:
+        """Each sample's most responsible component (the first on ties), shape (n_samples,).
+
+        Computed on first read from ``resp`` and kept (a benign race between threads: both
+        compute the same read-only array).
+        """
+        if self.known_hard is None:
+            object.__setattr__(self, "known_hard", most_responsible(self.resp))
+        return self.known_hard  # type: ignore[return-value]
 
     def lower_bound(self, params: GMMParams) -> float:
         """The evidence lower bound L(q, params) of these responsibilities.
@@ -130,20 +143,43 @@ def e_step(
     stats = _statistics_for(params, X, bounds, dtype=kind)
     allocate = np.empty if arrays is None else arrays.empty
     resp = allocate((params.n_components, n_samples), kind)
-    hard = allocate((n_samples,), np.intp)
 
     def keep(rows: slice, buffers: ChunkBuffers) -> None:
         # Copied, not computed in place: the pass's arithmetic runs faster on the small
         # contiguous buffer than on a column slice of the (K, N) array.
         resp[:, rows] = buffers.scratch
-        most_responsible_chunk(buffers, hard[rows])
 
     totals = _e_step_pass(
         X, params, stats, chunk_size, kind, threads, keep, entropy=True, bounds=bounds
     )
     resp.setflags(write=False)
+    return Posterior(params, resp, None, totals[0], totals[1], stats.freeze())
+
+
+def most_responsible(resp: np.ndarray) -> np.ndarray:
+    """The index of each column's largest responsibility (the first on ties, as ``argmax``).
+
+    Row-wise maxima and comparisons, fast reductions over a (K, N) array, rather than
+    ``np.argmax`` over its first axis, which is several times slower.
+
+    Parameters
+    ----------
+    resp : ndarray of shape (n_components, n_samples)
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), intp, read-only
+    """
+    n_components, n_samples = resp.shape
+    hard = np.zeros(n_samples, dtype=np.intp)
+    if n_samples and n_components > 1:
+        peak = resp.max(axis=0)
+        # From the last component to the first, so the first of tied components wins.
+        for k in range(n_components - 1, 0, -1):
+            hard[resp[k] == peak] = k
+        hard[resp[0] == peak] = 0
     hard.setflags(write=False)
-    return Posterior(params, resp, hard, totals[0], totals[1], stats.freeze())
+    return hard
 
 
 def e_step_streaming(

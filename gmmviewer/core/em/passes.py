@@ -61,13 +61,6 @@ class ChunkBuffers:
     deviations, work : ndarray of shape (n_components, n_features, size)
     weighted, scratch, shifted : ndarray of shape (n_components, size)
     norm, peak, inverse, log_sum : ndarray of shape (size,)
-    at_peak : ndarray of shape (n_components, size), bool
-    scores : ndarray of shape (n_components, size)
-        Small unsigned integers, for :func:`most_responsible_chunk`.
-    best : ndarray of shape (size,)
-        Same dtype as ``scores``.
-    rank : ndarray of shape (n_components, 1)
-        ``K - k`` for component k, same dtype as ``scores``.
     transposed : ndarray of shape (n_features, size)
         The chunk's samples, feature-major (see :meth:`ComponentTerms.fill`).
     """
@@ -81,10 +74,6 @@ class ChunkBuffers:
     peak: np.ndarray
     inverse: np.ndarray
     log_sum: np.ndarray
-    at_peak: np.ndarray
-    scores: np.ndarray
-    best: np.ndarray
-    rank: np.ndarray
     transposed: np.ndarray
 
     @classmethod
@@ -92,8 +81,6 @@ class ChunkBuffers:
         cls, n_components: int, n_features: int, size: int, dtype: np.dtype | type = np.float64
     ) -> ChunkBuffers:
         """Buffers for chunks of ``size`` samples, computing in ``dtype``."""
-        # The narrowest type that holds the scores 0 .. K keeps their loops short.
-        score_type = np.min_scalar_type(n_components)
         return cls(
             np.empty((n_components, n_features, size), dtype),
             np.empty((n_components, n_features, size), dtype),
@@ -104,10 +91,6 @@ class ChunkBuffers:
             np.empty(size, dtype),
             np.empty(size, dtype),
             np.empty(size, dtype),
-            np.empty((n_components, size), dtype=bool),
-            np.empty((n_components, size), dtype=score_type),
-            np.empty(size, dtype=score_type),
-            (n_components - np.arange(n_components, dtype=score_type))[:, None],
             np.empty((n_features, size), dtype),
         )
 
@@ -277,7 +260,7 @@ def normalize_chunk(buffers: ChunkBuffers) -> np.ndarray:
     ``buffers.weighted`` is left as it was. Afterwards ``buffers.peak`` holds each
     sample's largest weighted log-density, ``buffers.shifted`` the log-densities minus
     that peak and ``buffers.log_sum`` the log of the sum of their exponentials, for
-    :func:`chunk_entropy` and :func:`most_responsible_chunk`.
+    :func:`chunk_entropy`.
 
     Terms more than 700 below a sample's largest are raised to ``e^-700`` times the
     largest (they cannot change a sum of doubles). So a sample whose weighted
@@ -347,39 +330,6 @@ def chunk_entropy(buffers: ChunkBuffers) -> float:
     return float(buffers.log_sum.sum(dtype=np.float64)) - float(
         np.einsum("kn,kn->", buffers.scratch, buffers.shifted, dtype=np.float64)
     )
-
-
-def most_responsible_chunk(buffers: ChunkBuffers, out: np.ndarray) -> np.ndarray:
-    """Hard assignments of a chunk just normalised by :func:`normalize_chunk`.
-
-    The index of each sample's largest responsibility (the first on ties, as
-    ``argmax``), found among the components whose weighted log-density reaches the
-    sample's peak: each scores ``K - k`` there and 0 elsewhere, and the best score is
-    a maximum over rows, a fast reduction. ``np.argmax`` over the component axis of a
-    (K, chunk) array is about ten times slower.
-
-    Parameters
-    ----------
-    buffers : ChunkBuffers
-        ``weighted`` and ``peak`` as :func:`normalize_chunk` left them.
-    out : ndarray of shape (size,), integer
-        Where to write the component indices.
-
-    Returns
-    -------
-    out : ndarray of shape (size,)
-    """
-    at_peak, scores, best = buffers.at_peak, buffers.scores, buffers.best
-    n_components = best.dtype.type(scores.shape[0])
-    np.greater_equal(buffers.weighted, buffers.peak, out=at_peak)
-    # Viewed as bytes the flags multiply in the scores' own type, with no casting loop.
-    np.multiply(at_peak.view(np.uint8), buffers.rank, out=scores)
-    np.max(scores, axis=0, out=best)
-    # A sample whose terms are all -inf has none at its (zeroed) peak; its
-    # responsibilities are equal, so component 0 is the first largest.
-    best[best == 0] = n_components
-    np.subtract(n_components, best, out=out, casting="unsafe")
-    return out
 
 
 def feature_variance(X: np.ndarray, chunk_size: int = CHUNK_SIZE) -> np.ndarray:

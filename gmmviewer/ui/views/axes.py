@@ -153,9 +153,10 @@ class CachedAxis(pg.AxisItem):
         slower than it fills an opaque one: 3 ms for 20 lines across a plot, which the
         four axes of the first window paid on every redrawing. Onto transparent pixels,
         the ``Source`` composition gives exactly the pixels ``SourceOver`` does, at the
-        speed of opaque lines. The lines run parallel, so none lands on another; they go
-        in first, and the axis line and labels then over them as pyqtgraph draws them
-        (the axis line covers the lines' ends in the colour they share with it).
+        speed of opaque lines. The lines of one axis run parallel, so none lands on
+        another, and they go in first: the axis line and the labels are then drawn over
+        them with pyqtgraph's own code (``tests/ui/test_axis_pixels.py`` compares the
+        pixels with pyqtgraph's axis).
         """
         painter.save()
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
