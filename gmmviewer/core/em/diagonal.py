@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gmmviewer.core.em.mstep import EMPTY_COMPONENT_POINTS
-from gmmviewer.core.em.passes import ChunkBuffers, ComponentTerms
+from gmmviewer.core.em.passes import ChunkBuffers, ComponentTerms, feature_rows
 from gmmviewer.core.em.statistics import ChunkMoments
 from gmmviewer.core.params import GMMParams
 
@@ -162,9 +162,7 @@ class DiagonalExpansion:
         features : ndarray of shape (2 * n_features + 1, size)
             Its first row already holds the ones, which no chunk overwrites.
         """
-        features = np.empty((self.weights.shape[1], size), self.dtype)
-        features[0] = 1.0
-        return terms.buffers(size), features
+        return terms.buffers(size), feature_rows(self.weights.shape[1], size, self.dtype)
 
     def fill(self, X_rows: np.ndarray, features: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``log pi_k + log N(x | k)`` of ``X_rows`` into ``out``; their features into ``features``.

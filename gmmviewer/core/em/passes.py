@@ -95,6 +95,18 @@ class ChunkBuffers:
         )
 
 
+def feature_rows(count: int, size: int, dtype: np.dtype | type) -> np.ndarray:
+    """Rows of per-sample features for chunks of ``size`` samples, shape (count, size).
+
+    The first row holds ones (the constant feature), which no chunk overwrites; the
+    expansions of :mod:`~gmmviewer.core.em.diagonal` and :mod:`~gmmviewer.core.em.quadratic`
+    fill the others.
+    """
+    features = np.empty((count, size), dtype)
+    features[0] = 1.0
+    return features
+
+
 #: The names of the types a session or a fit can compute its passes in.
 PASS_DTYPE_NAMES = ("float64", "float32")
 

@@ -90,7 +90,7 @@ def write_assignments_csv(
             for start in range(0, n_samples, _BLOCK_ROWS):
                 block = slice(start, start + _BLOCK_ROWS)
                 values = resp[block].astype(np.float64)
-                uncertainty = _uncertainty(values)
+                uncertainty = _uncertainty(values, labels[block])
                 lines = [
                     f"{row},{label + 1},{','.join(map(repr, shares))},{spread!r}\n"
                     for row, label, shares, spread in zip(
@@ -106,14 +106,15 @@ def write_assignments_csv(
         raise DataError(f"cannot write {os.fspath(path)}: {error.strerror or error}") from None
 
 
-def _uncertainty(resp: np.ndarray) -> np.ndarray:
+def _uncertainty(resp: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """``1 - max_k r_k`` of every row, as the sum of the rows' other entries, (n_samples,).
 
     ``1 - 0.9999999973`` keeps only the digits the largest responsibility had left; the
-    sum of the others (equal to it, rows summing to one) keeps all of theirs.
+    sum of the others (equal to it, rows summing to one) keeps all of theirs. ``labels``
+    (shape (n_samples,)) name each row's largest entry, as the file's label column does.
     """
     others = resp.copy()
-    others[np.arange(resp.shape[0]), np.argmax(resp, axis=1)] = 0.0
+    others[np.arange(resp.shape[0]), labels] = 0.0
     return others.sum(axis=1)
 
 
