@@ -97,6 +97,35 @@ class ClockTimings:
         self.add(wall, cpu)
         return result
 
+    def measure_burst(
+        self,
+        action: Callable[[], object],
+        settle_seconds: float = 0.0,
+        min_seconds: float = 0.0,
+        prepare: Callable[[], object] | None = None,
+    ) -> None:
+        """Time consecutive calls of ``action`` as one repeat, noting seconds per call.
+
+        After ``settle_seconds`` idle, ``action`` is called back to back (``prepare``,
+        untimed in spirit though inside the clock, before each: it must be cheap) until
+        ``min_seconds`` have passed, at least once; the repeat is the total wall and CPU
+        time over the number of calls. A fit's iterations run back to back like this; a
+        single call straight after an idle spell also times the idle core waking up.
+        """
+        if settle_seconds > 0:
+            time.sleep(settle_seconds)
+        calls = 0
+        cpu = time.process_time()
+        wall = time.perf_counter()
+        while True:
+            if prepare is not None:
+                prepare()
+            action()
+            calls += 1
+            if time.perf_counter() - wall >= min_seconds:
+                break
+        self.add((time.perf_counter() - wall) / calls, (time.process_time() - cpu) / calls)
+
 
 def timed(action: Callable[[], object]) -> float:
     """Wall-clock seconds of one call."""

@@ -37,7 +37,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from gmmviewer.core.em.mstep import EMPTY_COMPONENT_POINTS
-from gmmviewer.core.em.passes import ChunkBuffers, ComponentTerms, feature_rows
+from gmmviewer.core.em.passes import (
+    FEATURE_SUMS_BY_ROW,
+    ChunkBuffers,
+    ComponentTerms,
+    feature_rows,
+    feature_sums,
+)
 from gmmviewer.core.em.statistics import ChunkMoments
 from gmmviewer.core.params import GMMParams
 
@@ -182,8 +188,10 @@ class DiagonalExpansion:
         linear, square = features[1 : 1 + n_features], features[1 + n_features :]
         np.subtract(X_rows.T, self.centre[:, None], out=linear)
         np.multiply(linear, linear, out=square)
-        # matmul releases the GIL here (the output is large), so both pass threads run.
-        np.matmul(self.weights, features, out=out)
+        # np.dot, not matmul: numpy's matmul holds the GIL through its BLAS call, which
+        # kept the other pass thread waiting for the whole product (measured: two
+        # threads of these products ran no faster than one).
+        np.dot(self.weights, features, out=out)
         return out
 
     @staticmethod
@@ -204,6 +212,9 @@ class DiagonalExpansion:
         # ones row goes to a matrix-vector product of its own: with it the (K, n) x
         # (n, 2D + 1) product costs 1.5-2x the (K, n) x (n, 2D) one in OpenBLAS (34
         # against 18 + 4 us at K = 5, D = 2 for 8192 samples).
+        if resp.dtype == np.float64 and resp.shape[0] < FEATURE_SUMS_BY_ROW:
+            # One matrix-vector product per component, the ones row included.
+            return feature_sums(resp, features)
         powers = np.dot(resp, features[1:].T)
         if resp.dtype == np.float64:
             counts = np.dot(resp, features[0])

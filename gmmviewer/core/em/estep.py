@@ -17,7 +17,7 @@ live in :mod:`gmmviewer.core.em.passes`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,7 +31,11 @@ from gmmviewer.core.em.passes import (
     chunk_entropy,
     chunks,
     data_bounds,
+    exp_floor_needed,
+    lower_constant,
+    normalize_below,
     normalize_chunk,
+    pass_chunk_size,
     pass_dtype,
     weighted_log_prob_chunks,
 )
@@ -108,7 +112,7 @@ class Posterior:
 def e_step(
     X: np.ndarray,
     params: GMMParams,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     arrays: ArrayRecycler | None = None,
     *,
     dtype: np.dtype | type | str | None = None,
@@ -123,6 +127,10 @@ def e_step(
     ----------
     X : ndarray of shape (n_samples, n_features)
     params : GMMParams
+    chunk_size : int, optional
+        Rows per chunk; by default :func:`~gmmviewer.core.em.passes.pass_chunk_size` of
+        the pass's scratch. Sums are added in chunk order, so for a given chunk size the
+        results do not depend on the number of threads.
     arrays : ArrayRecycler, optional
         Where the (K, N) responsibilities and the hard assignments are allocated: a
         session passes its own, so an iteration reuses the memory of an earlier one.
@@ -186,7 +194,7 @@ def e_step_streaming(
     X: np.ndarray,
     params: GMMParams,
     statistics: bool = True,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
     *,
     dtype: np.dtype | type | str | None = None,
@@ -251,7 +259,7 @@ def _e_step_pass(
     X: np.ndarray,
     params: GMMParams,
     stats: SufficientStatistics | None,
-    chunk_size: int,
+    chunk_size: int | None,
     dtype: np.dtype,
     threads: int | None,
     keep: Callable[[slice, ChunkBuffers], None] | None,
@@ -281,6 +289,16 @@ def _e_step_pass(
         expansion, terms = DiagonalExpansion.for_pass(params, terms, bounds)
         if expansion is None:
             expansion, terms = QuadraticExpansion.for_pass(params, terms, bounds)
+    # With an expansion, the product gives every log-density minus the largest any
+    # component can reach, which saves normalize_chunk's per-sample maximum.
+    ceiling = 0.0
+    floor_needed = True
+    if expansion is not None:
+        ceiling = float(np.max(terms.exact_constant))
+        expansion = replace(expansion, weights=lower_constant(expansion.weights, ceiling))
+        floor_needed = terms.dtype != np.float64 or exp_floor_needed(
+            params, terms.exact_constant, bounds, ceiling
+        )
     pass_type, dtype = dtype, terms.dtype
     clipped = np.empty(0, dtype=np.intp)
     centres = None
@@ -288,6 +306,14 @@ def _e_step_pass(
         centres = stats.centres.astype(dtype)
         clipped = np.flatnonzero(np.any(centres != terms.means, axis=1))
     diagonal_only = stats is not None and stats.second.ndim == 2
+    if chunk_size is None:
+        n_components, n_features = params.means.shape
+        width = (
+            n_components * n_features
+            if expansion is None
+            else n_components + expansion.weights.shape[1]
+        )
+        chunk_size = pass_chunk_size(width)
     # Scratch depends only on the shapes and the type; every chunk overwrites all of it.
     key = (params.n_components, params.n_features, dtype)
 
@@ -298,12 +324,19 @@ def _e_step_pass(
             scratch = (key, size, type(expansion).__name__)
             buffers, features = thread_scratch(scratch, lambda: expansion.scratch(terms, size))
             expansion.fill(X_rows, features, buffers.weighted)
+            norm = normalize_below(buffers, ceiling, floor_needed)
+            shifted = buffers.shifted if floor_needed else buffers.weighted
+            if norm is None:
+                norm = normalize_chunk(buffers)
+                norm += ceiling
+                shifted = buffers.shifted
         else:
             buffers = thread_scratch((key, size), lambda: terms.buffers(size))
             terms.fill(X_rows, buffers)
-        norm = normalize_chunk(buffers)
+            norm = normalize_chunk(buffers)
+            shifted = buffers.shifted
         total = float(norm.sum(dtype=np.float64))
-        chunk_entropy_value = chunk_entropy(buffers) if entropy else 0.0
+        chunk_entropy_value = chunk_entropy(buffers, shifted) if entropy else 0.0
         if keep is not None:
             keep(rows, buffers)
         moments = None

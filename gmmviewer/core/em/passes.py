@@ -33,14 +33,43 @@ _EXP_FLOORS = {np.dtype(np.float64): -700.0, np.dtype(np.float32): -87.0}
 #: The floating-point types a pass can run in.
 PASS_DTYPES = tuple(_EXP_FLOORS)
 
-#: Rows per chunk: buffers of shape (K, D, CHUNK_SIZE) stay within a few MB.
+#: Rows per chunk where a caller does not choose (k-means, the VB passes, the helpers
+#: below): buffers of shape (K, D, CHUNK_SIZE) stay within a few MB.
 CHUNK_SIZE = 8192
+
+#: Scratch values per chunk an E-step pass aims at (3.1 MiB in float64): see
+#: :func:`pass_chunk_size`.
+CHUNK_ENTRIES = 409_600
+#: The fewest and the most rows :func:`pass_chunk_size` gives.
+CHUNK_ROWS_RANGE = (1024, 65536)
 
 
 def chunks(n_samples: int, chunk_size: int = CHUNK_SIZE) -> Iterator[slice]:
     """Consecutive slices covering ``range(n_samples)``."""
     for start in range(0, n_samples, chunk_size):
         yield slice(start, min(start + chunk_size, n_samples))
+
+
+def pass_chunk_size(width: int) -> int:
+    """Rows per chunk of an E-step pass whose scratch holds ``width`` values per sample.
+
+    The largest power of two that keeps ``width * rows`` within :data:`CHUNK_ENTRIES`,
+    within :data:`CHUNK_ROWS_RANGE`. Fewer, larger chunks matter on the pass threads:
+    every numpy call of a chunk takes the GIL, and at N = 1e6, K = 5, D = 2 (width 11)
+    a pass on two threads took 22 ms with 8,192 rows per chunk and 13 ms with 32,768,
+    where one thread took 19 ms either way. Larger still, the scratch leaves the cache:
+    with K = 20 (width 26) 8,192 rows were fastest, and with K = 20, D = 10 on the
+    deviation path (width K D = 200) 2,048.
+
+    Parameters
+    ----------
+    width : int
+        Scratch values per sample: ``K + F`` for an expansion with F features, ``K D``
+        for the deviations of the exact path.
+    """
+    rows = max(CHUNK_ENTRIES // max(width, 1), 1)
+    low, high = CHUNK_ROWS_RANGE
+    return min(max(1 << (rows.bit_length() - 1), low), high)
 
 
 def log_weights(params: GMMParams) -> np.ndarray:
@@ -61,6 +90,10 @@ class ChunkBuffers:
     deviations, work : ndarray of shape (n_components, n_features, size)
     weighted, scratch, shifted : ndarray of shape (n_components, size)
     norm, peak, inverse, log_sum : ndarray of shape (size,)
+    floor : ndarray of shape (size,)
+        The exp floor of the type (see :data:`_EXP_FLOORS`) in every entry, filled once:
+        numpy's maximum against a scalar runs without SIMD, four times slower than
+        against a row (21 against 5 us for a 5 x 8192 chunk).
     transposed : ndarray of shape (n_features, size)
         The chunk's samples, feature-major (see :meth:`ComponentTerms.fill`).
     """
@@ -75,6 +108,7 @@ class ChunkBuffers:
     inverse: np.ndarray
     log_sum: np.ndarray
     transposed: np.ndarray
+    floor: np.ndarray
 
     @classmethod
     def allocate(
@@ -92,6 +126,7 @@ class ChunkBuffers:
             np.empty(size, dtype),
             np.empty(size, dtype),
             np.empty((n_features, size), dtype),
+            np.full(size, _EXP_FLOORS[np.dtype(dtype)], dtype),
         )
 
 
@@ -105,6 +140,36 @@ def feature_rows(count: int, size: int, dtype: np.dtype | type) -> np.ndarray:
     features = np.empty((count, size), dtype)
     features[0] = 1.0
     return features
+
+
+#: Below this many components, :func:`feature_sums` takes one matrix-vector product per
+#: component: OpenBLAS's matrix kernels work on blocks of 4 or 8 rows, and with K = 5
+#: the (K, n) x (n, F) product ran at 0.90 ns per sample and component against 0.70
+#: for five matrix-vector products (K = 3: 1.36 against 0.69; K = 20: 0.54 against 0.62).
+FEATURE_SUMS_BY_ROW = 8
+
+
+def feature_sums(resp: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """``sum_n r_kn f_n``: every component's sums of the chunk's features.
+
+    Parameters
+    ----------
+    resp : ndarray of shape (n_components, size), float64
+    features : ndarray of shape (F, size), float64
+
+    Returns
+    -------
+    sums : ndarray of shape (n_components, F)
+    """
+    n_components = resp.shape[0]
+    # np.dot, not matmul: matmul keeps the GIL for a small output like this one, which
+    # stopped the other pass thread for the whole product.
+    if n_components >= FEATURE_SUMS_BY_ROW:
+        return np.dot(resp, features.T)
+    sums = np.empty((n_components, features.shape[0]), np.result_type(resp, features))
+    for k in range(n_components):
+        np.dot(features, resp[k], out=sums[k])
+    return sums
 
 
 #: The names of the types a session or a fit can compute its passes in.
@@ -266,6 +331,128 @@ def weighted_log_prob_chunks(
         yield rows, buffers
 
 
+#: Per dtype, the smallest sum of terms below a ceiling that :func:`normalize_below`
+#: accepts: a sample whose largest term lies within 40 (float64) or 17 (float32) of the
+#: exp floor would have its raised terms (``e^floor``) change its sum by more than a unit
+#: in the last place.
+_SMALLEST_EXACT_SUMS = {
+    np.dtype(np.float64): math.exp(-700.0 + 40.0),
+    np.dtype(np.float32): math.exp(-87.0 + 17.0),
+}
+
+
+#: Up to this many features :func:`exp_floor_needed` looks at every corner of the box.
+_BOX_CORNER_FEATURES = 6
+
+
+def exp_floor_needed(
+    params: GMMParams, constant: np.ndarray, bounds: tuple[np.ndarray, np.ndarray], ceiling: float
+) -> bool:
+    """Whether some sample in the data's box could have a term below the exp floor.
+
+    A squared Mahalanobis distance is a convex function of the sample, so over the
+    data's bounding box it is largest at a corner: up to :data:`_BOX_CORNER_FEATURES`
+    features every corner is evaluated; beyond, with ``r_kd`` the farthest the box
+    reaches from ``mu_k`` along axis d and ``U_k`` the precision's Cholesky factor,
+    ``|| |U_k|^T r_k ||^2`` bounds it. ``constant_k`` minus half that bounds component
+    k's weighted log-densities from below. When every bound lies above the floor (with
+    a margin of 1 for rounding) relative to ``ceiling``, no term can reach the slow
+    subnormal range of ``exp`` and :func:`normalize_below` need not raise them: one pass
+    over the chunk less. A fit under way usually has its data within about 35 standard
+    deviations of every component.
+
+    Parameters
+    ----------
+    params : GMMParams
+    constant : ndarray of shape (n_components, 1)
+        As :attr:`ComponentTerms.exact_constant`.
+    bounds : tuple of ndarray of shape (n_features,)
+        The data's smallest and largest value per column.
+    ceiling : float
+    """
+    low, high = (np.asarray(bound, dtype=np.float64) for bound in bounds)
+    means = params.means
+    n_components, n_features = means.shape
+    factors = params.precisions_cholesky
+    kind = params.covariance_type
+    if kind == "tied":
+        factors = np.broadcast_to(factors, (n_components, n_features, n_features))
+    elif kind == "diag":
+        factors = factors[:, None, :] * np.eye(n_features)
+    elif kind == "spherical":
+        factors = factors[:, None, None] * np.eye(n_features)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if n_features <= _BOX_CORNER_FEATURES:
+            corners = np.array(np.meshgrid(*zip(low, high, strict=True), indexing="ij"))
+            offsets = corners.reshape(n_features, -1).T[None] - means[:, None, :]
+            distances = np.sum(np.matmul(offsets, factors) ** 2, axis=2).max(axis=1)
+        else:
+            reach = np.maximum(np.abs(low - means), np.abs(high - means))
+            spread = np.einsum("kij,ki->kj", np.abs(factors), reach)
+            distances = np.sum(spread**2, axis=1)
+        lowest = constant.reshape(-1) - 0.5 * distances - ceiling
+        return not bool(np.all(lowest >= _EXP_FLOORS[np.dtype(np.float64)] + 1.0))
+
+
+def normalize_below(
+    buffers: ChunkBuffers, ceiling: float, floor_needed: bool = True
+) -> np.ndarray | None:
+    """:func:`normalize_chunk` for log-densities already lowered by an upper bound of them.
+
+    ``buffers.weighted`` holds ``log pi_k + log N(x | k) - ceiling`` with ``ceiling``
+    at least every component's largest weighted log-density (``log pi_k - 1/2 log|2 pi
+    Sigma_k|``), so no term is positive and ``exp`` cannot overflow without the
+    per-sample maximum and the subtraction of it that :func:`normalize_chunk` needs
+    (two of its eight passes over the chunk). Terms are raised to the exp floor as
+    there, unless ``floor_needed`` is False (:func:`exp_floor_needed`): the terms
+    :func:`chunk_entropy` needs are then those in ``buffers.weighted``, not
+    ``buffers.shifted``. ``buffers.peak`` is left alone.
+
+    Returns
+    -------
+    norm : ndarray of shape (size,) or None
+        ``log sum_k exp(weighted[k]) + ceiling`` (a view of ``buffers.norm``); None,
+        with nothing usable in the buffers but ``weighted``, when a sample's terms all
+        lie so far below the ceiling that the floor could change its sum (a sample
+        about 36 standard deviations from every component), or a term is NaN: the
+        caller then takes :func:`normalize_chunk` for the chunk.
+    """
+    weighted, resp, norm, shifted = buffers.weighted, buffers.scratch, buffers.norm, buffers.shifted
+    if floor_needed:
+        np.maximum(weighted, buffers.floor, out=shifted)
+    else:
+        shifted = weighted
+    np.exp(shifted, out=resp)
+    np.sum(resp, axis=0, out=norm)
+    # min() is NaN when a term is: refused as well.
+    if not float(norm.min()) >= _SMALLEST_EXACT_SUMS[weighted.dtype]:
+        return None
+    np.reciprocal(norm, out=buffers.inverse)
+    resp *= buffers.inverse
+    np.log(norm, out=buffers.log_sum)
+    np.add(buffers.log_sum, ceiling, out=norm)
+    return norm
+
+
+def lower_constant(weights: np.ndarray, ceiling: float) -> np.ndarray:
+    """An expansion's weights with ``ceiling`` subtracted from the constant column.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_components, F)
+        Column 0 multiplies the ones feature.
+
+    Returns
+    -------
+    ndarray of shape (n_components, F)
+        A new array: the product then gives the log-densities minus ``ceiling``, which
+        :func:`normalize_below` takes.
+    """
+    lowered = np.array(weights)
+    lowered[:, 0] -= lowered.dtype.type(ceiling)
+    return lowered
+
+
 def normalize_chunk(buffers: ChunkBuffers) -> np.ndarray:
     """Log-sum-exp over components, and responsibilities into ``buffers.scratch``.
 
@@ -302,12 +489,8 @@ def normalize_chunk(buffers: ChunkBuffers) -> np.ndarray:
         peak[~np.isfinite(peak)] = 0.0
     np.subtract(weighted, peak, out=shifted)
     # exp() of very negative numbers takes a slow path through subnormals; terms below
-    # e^-700 (relative to the largest) cannot change a sum of doubles anyway. The floor
-    # is a row (``inverse``, free until below): numpy's maximum against a scalar runs
-    # without SIMD, four times slower (21 against 5 us for a 5 x 8192 chunk).
-    floor = buffers.inverse
-    floor.fill(_EXP_FLOORS[shifted.dtype])
-    np.maximum(shifted, floor, out=shifted)
+    # e^-700 (relative to the largest) cannot change a sum of doubles anyway.
+    np.maximum(shifted, buffers.floor, out=shifted)
     np.exp(shifted, out=resp)
     np.sum(resp, axis=0, out=norm)
     # Every sum is positive (the floor), so only a NaN term makes the total NaN; a sum
@@ -327,20 +510,26 @@ def normalize_chunk(buffers: ChunkBuffers) -> np.ndarray:
     return norm
 
 
-def chunk_entropy(buffers: ChunkBuffers) -> float:
+def chunk_entropy(buffers: ChunkBuffers, shifted: np.ndarray | None = None) -> float:
     """``-sum r log r`` over a chunk just normalised by :func:`normalize_chunk`.
 
     ``log r_kn = shifted_kn - log_sum_n``, so the entropy is
     ``sum_n log_sum_n - sum_kn r_kn shifted_kn``. Both sums are of moderate terms (the
     peak, which may be huge when a component is very narrow, has cancelled out of
     ``shifted`` exactly), so the result keeps its accuracy where ``log p(x) - E_r[log
-    p(x, z)]`` would lose it all.
+    p(x, z)]`` would lose it all. ``shifted`` replaces ``buffers.shifted`` where
+    :func:`normalize_below` left the terms elsewhere.
     """
     # einsum, not vdot: a BLAS dot may be split over threads, and waiting for a busy
     # second core made this line dominate the E-step on a loaded machine. Summed in
     # float64 whatever the pass's type.
     return float(buffers.log_sum.sum(dtype=np.float64)) - float(
-        np.einsum("kn,kn->", buffers.scratch, buffers.shifted, dtype=np.float64)
+        np.einsum(
+            "kn,kn->",
+            buffers.scratch,
+            buffers.shifted if shifted is None else shifted,
+            dtype=np.float64,
+        )
     )
 
 

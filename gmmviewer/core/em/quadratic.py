@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gmmviewer.core.em.mstep import EMPTY_COMPONENT_POINTS
-from gmmviewer.core.em.passes import ChunkBuffers, ComponentTerms, feature_rows
+from gmmviewer.core.em.passes import ChunkBuffers, ComponentTerms, feature_rows, feature_sums
 from gmmviewer.core.em.statistics import ChunkMoments
 from gmmviewer.core.params import GMMParams
 
@@ -176,8 +176,10 @@ class QuadraticExpansion:
         for i in range(n_features):
             np.multiply(shifted[i:], shifted[i], out=features[row : row + n_features - i])
             row += n_features - i
-        # matmul releases the GIL here (the output is large), so both pass threads run.
-        np.matmul(self.weights, features, out=out)
+        # np.dot, not matmul: numpy's matmul holds the GIL through its BLAS call, which
+        # kept the other pass thread waiting for the whole product (measured: two
+        # threads of these products ran no faster than one).
+        np.dot(self.weights, features, out=out)
         return out
 
     @staticmethod
@@ -194,9 +196,7 @@ class QuadraticExpansion:
         -------
         raw : ndarray of shape (n_components, F)
         """
-        # np.dot, not matmul: matmul keeps the GIL for a small output like this one,
-        # which stopped the other pass thread for the whole product.
-        return np.dot(resp, features.T)
+        return feature_sums(resp, features)
 
     def moments(self, raw: np.ndarray, n_samples: int, centres: np.ndarray) -> ChunkMoments | None:
         """Moments around ``centres`` from the summed :meth:`raw_moments` of a pass.

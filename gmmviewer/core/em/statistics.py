@@ -126,8 +126,13 @@ def chunk_moments(
         Scratch space (overwritten).
     """
     counts = resp.sum(axis=1)
-    # Batched matrix products keep the long sample axis innermost, where BLAS is fast.
-    first = np.matmul(deviations, resp[:, :, None])[:, :, 0]
+    n_components, n_features = deviations.shape[:2]
+    # One np.dot per component rather than a batched matmul: matmul holds the GIL
+    # through its BLAS call when the output is small, which stopped the other pass
+    # thread for the whole product. The long sample axis stays innermost.
+    first = np.empty((n_components, n_features), np.result_type(deviations, resp))
+    for k in range(n_components):
+        np.dot(deviations[k], resp[k], out=first[k])
     weighted = np.multiply(deviations, resp[:, None, :], out=work)
     if diagonal_only:
         weighted *= deviations
@@ -136,7 +141,6 @@ def chunk_moments(
         # Few features: the D (D + 1) / 2 distinct entries as dot products along the
         # samples, which beat a (D x n) x (n x D) BLAS product that also computes the
         # mirrored half (4.3 against 6.9 ms per million samples at K = 5, D = 2).
-        n_components, n_features = deviations.shape[:2]
         second = np.empty((n_components, n_features, n_features))
         for i in range(n_features):
             for j in range(i, n_features):
@@ -144,7 +148,9 @@ def chunk_moments(
                 second[:, i, j] = entry
                 second[:, j, i] = entry
     else:
-        second = np.matmul(weighted, deviations.transpose(0, 2, 1))
+        second = np.empty((n_components, n_features, n_features), weighted.dtype)
+        for k in range(n_components):
+            np.dot(weighted[k], deviations[k].T, out=second[k])
     return ChunkMoments(resp.shape[1], counts, first, second)
 
 
