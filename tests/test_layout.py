@@ -124,6 +124,11 @@ LATE_MODULES = (
     "gmmviewer.core.analysis.bound_slice",
     "gmmviewer.core.replay",
     "numpy.ma.core",
+    # About 10 ms: the demo is stored (gmmviewer/core/data/lecture_demo.py), the brush
+    # makes its random numbers at the first stroke.
+    "numpy.random",
+    # About 3 ms: the pass threads' pool is made at the first pass that needs it.
+    "concurrent.futures",
     "csv",
     "threadpoolctl",
     "gmmviewer.interactive",

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import pytest
 from PySide6 import QtCore, QtGui
 from uihelpers import WAIT_TIMEOUT_MS, mouse_click
 
+from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.ui.views.theme import Theme
 
 Key = QtCore.Qt.Key
@@ -42,9 +44,33 @@ def go_dark_and_bigger(qtbot, window) -> None:
 
 
 def test_the_window_starts_with_only_the_plots_it_shows(window):
-    assert plot_names(window) == {"scatter_plot", "histogram_plot", "nll_plot"}
+    assert plot_names(window) == {"scatter_plot", "nll_plot"}
     assert window.bound_slice.findChild(pg.PlotWidget) is None  # not even a tab yet
     assert window.predict_panel.guess_heights.size == 0
+
+
+def test_the_histogram_comes_with_one_column_data_in_the_style_and_mode_chosen_before(
+    qtbot, window
+):
+    go_dark_and_bigger(qtbot, window)
+    window.paint_toolbar.radius_spin.setValue(33)
+    qtbot.keyClick(window, Key.Key_D)
+    assert window.controller.painter.active
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(-3, 1, 200), rng.normal(3, 1, 200)])[:, None]
+    assert window.controller.load_dataset(Dataset(x, source="one"), 2, "kmeans", 0, "full")
+    view = window.histogram
+    assert plot_names(window) == {"scatter_plot", "histogram_plot", "nll_plot"}
+    assert window.controller.plot is view and view.isVisible()
+    assert background(view.plot_widget) == QtGui.QColor(Theme.named("dark").plot_background)
+    assert view.paint_surface.active and view.paint_surface.radius == 33
+    # Wired like the scatter: a click in data-edit mode adds a point at its x.
+    session = window.controller.session
+    (x0, x1), (y0, y1) = view.view_range()
+    spot = 0.5 * (x0 + x1) + 0.1 * (x1 - x0)
+    mouse_click(view.plot_widget, QtCore.QPointF(view.data_to_pixel(spot, 0.5 * (y0 + y1))))
+    qtbot.waitUntil(lambda: session.n_samples == 401, timeout=WAIT_TIMEOUT_MS)
+    assert session.X[-1, 0] == pytest.approx(spot, abs=2 * view.plot_item.vb.viewPixelSize()[0])
 
 
 def test_the_inspector_s_bars_come_with_the_tab_in_the_theme_chosen_before(qtbot, window):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TypeVar
 
@@ -67,6 +66,9 @@ class ChunkRunner:
         else:
             wanted = int(n_threads)
         self.n_threads = max(1, min(wanted, len(self.slices)))
+        # Imported here: concurrent.futures (3 ms) is not needed before the first pool.
+        from concurrent.futures import ThreadPoolExecutor
+
         self._executor = (
             ThreadPoolExecutor(self.n_threads - 1, thread_name_prefix="kmeans")
             if self.n_threads > 1

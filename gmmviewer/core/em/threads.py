@@ -19,11 +19,13 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from gmmviewer.core.errors import ParameterError
+
+if TYPE_CHECKING:  # concurrent.futures (3 ms) loads with the first pool, not at start-up
+    from concurrent.futures import ThreadPoolExecutor
 
 T = TypeVar("T")
 
@@ -78,6 +80,8 @@ def pass_threads() -> int:
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
+    from concurrent.futures import ThreadPoolExecutor
+
     global _executor, _executor_threads
     with _lock:
         if _executor is None or _executor_threads != threads:

@@ -89,6 +89,9 @@ class EMSession(SessionView, SessionSettings, SessionStarts, SessionEdits):
         K, used unless ``params`` is given.
     params : GMMParams, optional
         Explicit initial parameters (their covariance type wins).
+    description : str, optional
+        How the history names the start; by default from how it was made
+        ("initialised by kmeans, seed 0, K = 3", "initialised from given parameters").
     covariance_type : {'full', 'diag', 'spherical', 'tied'}
     init : str
         Initialisation method (see :mod:`gmmviewer.core.em.initialization`).
@@ -111,6 +114,7 @@ class EMSession(SessionView, SessionSettings, SessionStarts, SessionEdits):
         n_components: int = 3,
         *,
         params: GMMParams | None = None,
+        description: str = "",
         covariance_type: str = "full",
         init: str = "kmeans",
         seed: int | None = 0,
@@ -130,7 +134,7 @@ class EMSession(SessionView, SessionSettings, SessionStarts, SessionEdits):
         else:
             check_covariance_type(covariance_type)
             check_n_components(n_components, dataset.n_samples)
-        description = start_description(variational, start, seed, n_components)
+        description = description or start_description(variational, start, seed, n_components)
         first = prepare_start(
             None,
             self._start_data(context),

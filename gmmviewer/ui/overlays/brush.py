@@ -113,7 +113,7 @@ class PaintSurface(pg.GraphicsObject):
         self.one_dimensional = one_dimensional
         self.radius = float(DEFAULT_RADIUS_PX)
         self.density = float(DEFAULT_DENSITY)
-        self.rng = np.random.default_rng()
+        self._rng: np.random.Generator | None = None
         self.setParentItem(self._view_box)
         # Above the data, below the mean handles (z 20 inside the view), which keep their drags.
         self.setZValue(10)
@@ -134,6 +134,18 @@ class PaintSurface(pg.GraphicsObject):
         self.setVisible(False)
 
     # ------------------------------------------------------------------ state
+    @property
+    def rng(self) -> np.random.Generator:
+        """The spray's random numbers, made at the first stroke: numpy.random takes
+        about 10 ms to import, which the first window would otherwise wait for."""
+        if self._rng is None:
+            self._rng = np.random.default_rng()
+        return self._rng
+
+    @rng.setter
+    def rng(self, generator: np.random.Generator) -> None:
+        self._rng = generator
+
     def set_active(self, active: bool) -> None:
         """Turn data-edit mode on or off for this plot."""
         if not active:

@@ -19,6 +19,7 @@ from PySide6 import QtCore
 from gmmviewer.core.data.editing import complete_points, completion_note
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.core.text import count
+from gmmviewer.ui.views.plot_view import PlotView
 from gmmviewer.ui.window.reporter import Reporter
 from gmmviewer.ui.window.session_drawing import Views
 from gmmviewer.ui.window.view_state import ViewState
@@ -67,12 +68,21 @@ class DataPainter(QtCore.QObject):
         self._moving: int | None = None
         # An edit paused a run: the next note says so.
         self._paused_run = False
+        #: The brush last set (radius, density); None for the surfaces' own.
+        self._brush: tuple[float, float] | None = None
+        host.views.for_each_plot(self._on_plot_made)
 
     # ------------------------------------------------------------------- mode
     @property
     def active(self) -> bool:
         """True while data-edit mode is on."""
         return self._active
+
+    def _on_plot_made(self, plot: PlotView) -> None:
+        """A plot made later (the histogram) starts in the mode and with the brush."""
+        plot.paint_surface.set_active(self._active)
+        if self._brush is not None:
+            plot.paint_surface.set_brush(*self._brush)
 
     def set_active(self, active: bool) -> None:
         """Data-edit mode on or off, on both plots (and the Edit data action checked so)."""
@@ -81,7 +91,7 @@ class DataPainter(QtCore.QObject):
         self._active = bool(active)
         self._moving = None
         views = self._host.views
-        for plot in (views.scatter, views.histogram):
+        for plot in views.plots():
             plot.paint_surface.set_active(self._active)
         action = views.actions.get("edit_data")
         if action is not None and action.isChecked() != self._active:
@@ -97,8 +107,8 @@ class DataPainter(QtCore.QObject):
 
     def set_brush(self, radius: float, density: float) -> None:
         """Brush radius in pixels and points sprayed per radius of stroke, on both plots."""
-        views = self._host.views
-        for plot in (views.scatter, views.histogram):
+        self._brush = (radius, density)
+        for plot in self._host.views.plots():
             plot.paint_surface.set_brush(radius, density)
 
     # ---------------------------------------------------------------- gestures

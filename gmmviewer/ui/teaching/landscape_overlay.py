@@ -23,6 +23,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.ui.views.colours import component_colours
 from gmmviewer.ui.views.histogram_view import HistogramView, MeanLine
+from gmmviewer.ui.views.plot_view import PlotView
 from gmmviewer.ui.views.scatter_view import MeanHandle, ScatterView
 from gmmviewer.ui.views.theme import Theme
 from gmmviewer.ui.window.background import BackgroundJob
@@ -84,7 +85,8 @@ class LandscapeOverlay(QtCore.QObject):
     Parameters
     ----------
     controller : Controller
-    scatter, histogram : the two plots
+        Its views hold the plots (the histogram made when first asked for).
+    scatter : ScatterView
     plot_row : QSplitter
         Holds the plots; the pair view joins it when first needed for one column.
     view_state : ViewState
@@ -103,7 +105,6 @@ class LandscapeOverlay(QtCore.QObject):
         self,
         controller: Controller,
         scatter: ScatterView,
-        histogram: HistogramView,
         plot_row: QtWidgets.QSplitter,
         view_state: ViewState,
         key_parent: QtWidgets.QWidget,
@@ -111,7 +112,6 @@ class LandscapeOverlay(QtCore.QObject):
         super().__init__(key_parent)
         self.controller = controller
         self.scatter = scatter
-        self.histogram = histogram
         self.plot_row = plot_row
         self.view_state = view_state
         # Made when first shown: the window's first paint waits for neither.
@@ -146,9 +146,16 @@ class LandscapeOverlay(QtCore.QObject):
         controller.refreshed.connect(self._on_refreshed)
         view_state.changed.connect(self._on_view_state_changed)
         scatter.plot_item.vb.sigRangeChanged.connect(self._on_range_changed)
-        for plot in (scatter, histogram):
-            plot.mean_dragged.connect(self._on_mean_dragged)
-            plot.plot_item.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        controller.views.for_each_plot(self._wire_plot)
+
+    def _wire_plot(self, plot: PlotView) -> None:
+        plot.mean_dragged.connect(self._on_mean_dragged)
+        plot.plot_item.scene().sigMouseClicked.connect(self._on_scene_clicked)
+
+    @property
+    def histogram(self) -> HistogramView:
+        """The one-column plot (made now if it was not yet)."""
+        return self.controller.views.histogram
 
     # ================================================================ reading
     @property

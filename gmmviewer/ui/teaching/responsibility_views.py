@@ -21,6 +21,7 @@ from gmmviewer.ui.overlays.membership_item import MAX_POINTS, MembershipItem, li
 from gmmviewer.ui.panels.bound_slice_panel import BoundSlicePanel
 from gmmviewer.ui.panels.controls import ControlPanel
 from gmmviewer.ui.views.colours import component_colours
+from gmmviewer.ui.views.plot_view import PlotView
 from gmmviewer.ui.views.scatter_view import ScatterView
 from gmmviewer.ui.views.theme import Theme, qcolor
 from gmmviewer.ui.window.controller import Controller
@@ -72,9 +73,11 @@ class ResponsibilityViews(QtCore.QObject):
         self.view_state.changed.connect(self._on_view_state_changed)
         panel.component_chosen.connect(self.choose_component)
         panel.shown.connect(self._draw_slice)
-        for plot in (controller.views.scatter, controller.views.histogram):
-            plot.mean_dragged.connect(self._on_mean_dragged)
-            plot.context_requested.connect(self._on_context_requested)
+        controller.views.for_each_plot(self._wire_plot)
+
+    def _wire_plot(self, plot: PlotView) -> None:
+        plot.mean_dragged.connect(self._on_mean_dragged)
+        plot.context_requested.connect(self._on_context_requested)
 
     @property
     def session(self) -> EMSession | None:

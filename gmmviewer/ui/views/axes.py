@@ -89,11 +89,33 @@ class CachedAxis(pg.AxisItem):
         stays).
     """
 
+    #: Whether the title's HTML lags behind its text (written when the title is shown).
+    _title_stale = True
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self._pixmap: QtGui.QPixmap | None = None
         self._pixmap_place: tuple | None = None  # where it was drawn, in device pixels
         self.drawings = 0
+
+    def _updateLabel(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        # pyqtgraph rewrites the title's HTML (QGraphicsTextItem.setHtml) whenever the
+        # range, a pen or the SI prefix changes, hidden or not: about 150 times while the
+        # first window was built, mostly for the plots' hidden top and right axes. A
+        # hidden title's HTML waits until it is shown (showLabel).
+        if self.label.isVisible():
+            self._title_stale = False
+            super()._updateLabel()
+            return
+        self._title_stale = True
+        self._adjustSize()
+        self.picture = None
+        self.update()
+
+    def showLabel(self, show: bool = True) -> None:  # noqa: N802 (pyqtgraph's name)
+        super().showLabel(show)
+        if show and self._title_stale:
+            self._updateLabel()
 
     def paint(
         self,

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gmmviewer.ui.views.axes import LogValueAxis, NumberAxis
+from gmmviewer.ui.views.axes import CachedAxis, LogValueAxis, NumberAxis
 from gmmviewer.ui.views.growing_curve import (
     CurveBreaks,
     GrowingCurve,
@@ -96,10 +96,19 @@ class NllView(QtWidgets.QWidget):
         self.y_axis = LogValueAxis("left")
         # No context menus (they would be switched off below): not made at all.
         self.plot_widget = pg.PlotWidget(
-            axisItems={"left": self.y_axis, "bottom": NumberAxis("bottom")}, enableMenu=False
+            axisItems={
+                "left": self.y_axis,
+                "bottom": NumberAxis("bottom"),
+                # Hidden below; ours, so that range changes skip their titles.
+                "top": CachedAxis("top"),
+                "right": CachedAxis("right"),
+            },
+            enableMenu=False,
         )
         self.plot_widget.setObjectName("nll_plot")
         self.plot_item = self.plot_widget.getPlotItem()
+        self.plot_item.hideAxis("top")
+        self.plot_item.hideAxis("right")
         self.plot_item.setLabel("bottom", "iteration (E-steps at .5)")
         self.plot_item.setLabel("left", "NLL")
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)

@@ -92,11 +92,14 @@ class PlotView(QtWidgets.QWidget):
         # pyqtgraph's own would replay their text whenever an ellipse moves.
         # No pyqtgraph context menus (switched off below; ours open instead): not made.
         self.plot_widget = pg.PlotWidget(
-            axisItems={"left": CachedAxis("left"), "bottom": CachedAxis("bottom")},
+            axisItems={side: CachedAxis(side) for side in ("left", "bottom", "top", "right")},
             enableMenu=False,
         )
         self.plot_widget.setObjectName(name)
         self.plot_item = self.plot_widget.getPlotItem()
+        # Ours too (CachedAxis skips their hidden titles), but axes given are shown.
+        self.plot_item.hideAxis("top")
+        self.plot_item.hideAxis("right")
         self.plot_item.showGrid(x=True, y=True, alpha=0.15)
         self.plot_item.setMenuEnabled(False)
         self.plot_item.vb.setMenuEnabled(False)

@@ -20,10 +20,11 @@ from typing import Any
 
 from PySide6 import QtCore
 
+from gmmviewer.core.data import lecture_demo as demo
 from gmmviewer.core.data.dataset import Dataset
-from gmmviewer.core.data.synthetic import make_preset
 from gmmviewer.core.em.objective import DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL
 from gmmviewer.core.errors import GMMViewerError
+from gmmviewer.core.params import GMMParams
 from gmmviewer.core.session.em_session import EMSession
 from gmmviewer.ui.teaching.data_painting import DataPainter
 from gmmviewer.ui.views.plot_view import PlotView
@@ -32,13 +33,6 @@ from gmmviewer.ui.window.reporter import Reporter
 from gmmviewer.ui.window.session_drawing import SessionDrawer, Views
 from gmmviewer.ui.window.step_runner import StepRunner
 from gmmviewer.ui.window.view_state import ViewState
-
-#: The built-in demo: the classic lecture mixture, fixed seeds, ready for the first Step.
-DEMO_PRESET = "lecture"
-DEMO_SAMPLES = 600
-DEMO_DATA_SEED = 0
-DEMO_INIT = "random-means"
-DEMO_INIT_SEED = 0
 
 #: Settings of the first session, before there is one to take them from.
 NEW_SESSION: dict[str, Any] = {
@@ -113,11 +107,13 @@ class Controller(QtCore.QObject):
         #: Data-edit mode: painted, moved and deleted points.
         self.painter = DataPainter(self, self)
         self._set_views_connected(True)
+        self._wired_plots: list[PlotView] = list(views.plots())
+        views.for_each_plot(self._on_plot_made)
 
     # ================================================================ wiring
     def _set_views_connected(self, connected: bool) -> None:
         """The one place where view signals are wired to the controller (and unwired)."""
-        views, editor, painter = self.views, self.editor, self.painter
+        views, editor = self.views, self.editor
         pairs: list[tuple[Any, Callable[..., Any]]] = [
             (views.nll.entry_clicked, self.go_to),
             (views.controls.model_changed, editor.apply_model_settings),
@@ -127,14 +123,8 @@ class Controller(QtCore.QObject):
             (views.controls.speed_changed, self.set_speed),
             (views.controls.method.method_changed, editor.set_method),
         ]
-        for plot in (views.scatter, views.histogram):
-            pairs += [
-                (plot.mean_dragged, editor.on_mean_dragged),
-                (plot.point_clicked, self._on_point_clicked),
-                (plot.paint_surface.points_painted, painter.add_points),
-                (plot.paint_surface.point_moved, painter.move_point),
-                (plot.paint_surface.point_deleted, painter.delete_point),
-            ]
+        for plot in views.plots():
+            pairs += self._plot_pairs(plot)
         for signal, slot in pairs:
             if connected:
                 signal.connect(slot)
@@ -144,6 +134,24 @@ class Controller(QtCore.QObject):
             self.view_state.changed.connect(self._on_view_state_changed)
         else:
             self.view_state.changed.disconnect(self._on_view_state_changed)
+
+    def _plot_pairs(self, plot: PlotView) -> list[tuple[Any, Callable[..., Any]]]:
+        """A plot's signals and the slots they reach."""
+        editor, painter = self.editor, self.painter
+        return [
+            (plot.mean_dragged, editor.on_mean_dragged),
+            (plot.point_clicked, self._on_point_clicked),
+            (plot.paint_surface.points_painted, painter.add_points),
+            (plot.paint_surface.point_moved, painter.move_point),
+            (plot.paint_surface.point_deleted, painter.delete_point),
+        ]
+
+    def _on_plot_made(self, plot: PlotView) -> None:
+        """Wire a plot made after the others (the histogram, when first shown)."""
+        if plot not in self._wired_plots and not self._shut_down:
+            for signal, slot in self._plot_pairs(plot):
+                signal.connect(slot)
+            self._wired_plots.append(plot)
 
     def _set_session_connected(self, connected: bool) -> None:
         if self.session is None:
@@ -198,11 +206,15 @@ class Controller(QtCore.QObject):
         init: str | None = None,
         seed: int | None = None,
         covariance_type: str | None = None,
+        *,
+        start: GMMParams | None = None,
+        description: str = "",
     ) -> bool:
         """Start a new session on ``dataset``; on failure the current session stays.
 
         Unset choices keep the current session's (K, covariance type, initialisation,
-        seed, stopping rule).
+        seed, stopping rule). ``start`` gives the first parameters outright (the session
+        keeps ``init`` and ``seed`` for a reset), named ``description`` in the history.
         """
         current = self.session
         settings = current.fit_settings() if current is not None else dict(NEW_SESSION)
@@ -210,7 +222,7 @@ class Controller(QtCore.QObject):
         settings.update({key: value for key, value in chosen.items() if value is not None})
         k = n_components or (current.n_components if current is not None else 3)
         try:
-            session = EMSession(dataset, k, **settings)
+            session = EMSession(dataset, k, params=start, description=description, **settings)
         except GMMViewerError as error:
             self.reporter.error(str(error))
             return False
@@ -229,9 +241,16 @@ class Controller(QtCore.QObject):
         """The built-in lecture demo: 600 points, K = 3, a fixed reproducible start."""
         if not self.may_replace_session():
             return False
-        dataset = make_preset(DEMO_PRESET, n_samples=DEMO_SAMPLES, seed=DEMO_DATA_SEED)
+        # Stored rather than drawn: numpy.random would hold up the first paint.
+        dataset, start = demo.lecture_demo()
         return self.load_dataset(
-            dataset, n_components=3, init=DEMO_INIT, seed=DEMO_INIT_SEED, covariance_type="full"
+            dataset,
+            n_components=demo.N_COMPONENTS,
+            init=demo.INIT,
+            seed=demo.INIT_SEED,
+            covariance_type="full",
+            start=start,
+            description=demo.START_DESCRIPTION,
         )
 
     # =============================================================== modified
@@ -265,7 +284,7 @@ class Controller(QtCore.QObject):
         if self.session_path:
             return os.path.basename(self.session_path)
         source = session.dataset.source or "data"
-        if source == f"preset:{DEMO_PRESET}":
+        if source == f"preset:{demo.PRESET}":
             return "lecture demo"
         if source.startswith("preset:"):
             return f"{source.split(':', 1)[1]} preset"

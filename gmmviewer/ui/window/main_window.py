@@ -91,7 +91,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.actions_by_name = create_actions(self)
         self.scatter = ScatterView()
-        self.histogram = HistogramView()
         self.nll_view = NllView()
         # Beside the NLL view, shown for variational fits only.
         self.weights_view = WeightsView()
@@ -118,7 +117,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controller = Controller(
             Views(
                 scatter=self.scatter,
-                histogram=self.histogram,
+                make_histogram=self._make_histogram,
                 nll=self.nll_view,
                 weights=self.weights_view,
                 controls=self.controls,
@@ -158,7 +157,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.landscape = LandscapeOverlay(
             self.controller,
             self.scatter,
-            self.histogram,
             self.plot_row,
             self.view_state,
             self,
@@ -177,6 +175,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self._show_view_state()
         self.controller.push_view_state()
         self.apply_style()
+
+    @property
+    def histogram(self) -> HistogramView:
+        """The one-column plot (made when first asked for: see ``Views``)."""
+        return self.controller.views.histogram
+
+    def _make_histogram(self) -> HistogramView:
+        """A new histogram view in the plot stack, in the window's style."""
+        histogram = HistogramView()
+        self.plot_stack.addWidget(histogram)
+        histogram.apply_style(self.theme, self.view_state.scale)
+        return histogram
 
     # ================================================================ wiring
     def _connect_actions(self) -> None:
@@ -234,8 +244,9 @@ class MainWindow(QtWidgets.QMainWindow):
         controller.modified_changed.connect(self._update_title)
         self.view_state.changed.connect(self._on_view_state_changed)
         self.column_chooser.dims_chosen.connect(self._choose_dims)
-        for plot in (self.scatter, self.histogram):
-            plot.context_requested.connect(self._on_context_requested)
+        self.controller.views.for_each_plot(
+            lambda plot: plot.context_requested.connect(self._on_context_requested)
+        )
 
     def _on_toggle(self, checked: bool) -> None:
         names = {action: name for name, action in self.actions_by_name.items()}
@@ -280,7 +291,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def _create_layout(self) -> None:
         self.plot_stack = QtWidgets.QStackedWidget()
         self.plot_stack.addWidget(self.scatter)
-        self.plot_stack.addWidget(self.histogram)
         plot_area = QtWidgets.QWidget()
         plot_layout = QtWidgets.QVBoxLayout(plot_area)
         plot_layout.setContentsMargins(0, 0, 0, 0)
@@ -442,8 +452,7 @@ class MainWindow(QtWidgets.QMainWindow):
             # application's font; the window takes it at once.
             self.setFont(scale_application_font(app, scale))
         for view in (
-            self.scatter,
-            self.histogram,
+            *self.controller.views.plots(),
             self.nll_view,
             self.weights_view,
             self.inspector,

@@ -9,7 +9,8 @@ million point colours. It decides nothing about the session; the controller does
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,16 +51,42 @@ class Views:
 
     ``scatter`` shows two columns at a time; ``histogram`` one-column data. Both
     implement :class:`~gmmviewer.ui.views.plot_view.PlotView`, and
-    :attr:`SessionDrawer.plot` is the one in use.
+    :attr:`SessionDrawer.plot` is the one in use. The histogram is made by
+    ``make_histogram`` when first asked for: the demo and most data sets never show it,
+    and a plot costs the first window about 9 ms. Whoever wires something to every
+    plot does so through :meth:`for_each_plot`.
     """
 
     scatter: ScatterView
-    histogram: HistogramView
+    make_histogram: Callable[[], HistogramView]
     nll: NllView
     weights: WeightsView
     controls: ControlPanel
     status: StatusView
     actions: dict[str, QtGui.QAction]
+    _histogram: HistogramView | None = field(default=None, init=False, repr=False)
+    _plot_hooks: list[Callable[[PlotView], None]] = field(
+        default_factory=list, init=False, repr=False
+    )
+
+    @property
+    def histogram(self) -> HistogramView:
+        """The one-column plot (made now if it was not yet, and given every plot hook)."""
+        if self._histogram is None:
+            self._histogram = self.make_histogram()
+            for hook in self._plot_hooks:
+                hook(self._histogram)
+        return self._histogram
+
+    def plots(self) -> tuple[PlotView, ...]:
+        """The plots made so far: the scatter, and the histogram once made."""
+        return (self.scatter,) if self._histogram is None else (self.scatter, self._histogram)
+
+    def for_each_plot(self, hook: Callable[[PlotView], None]) -> None:
+        """Call ``hook`` with every plot made so far, and with the histogram when made."""
+        self._plot_hooks.append(hook)
+        for plot in self.plots():
+            hook(plot)
 
 
 class SessionDrawer:
@@ -123,7 +150,7 @@ class SessionDrawer:
             self.views.scatter.set_equal_aspect(state.equal_aspect)
         elif name == "uncertainty":
             if not state.uncertainty:
-                for plot in (self.views.scatter, self.views.histogram):
+                for plot in self.views.plots():
                     plot.show_colour_bar(None)
             if session.state.placed:
                 self._shown_resp = session.state.resp_params
