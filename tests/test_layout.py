@@ -129,6 +129,8 @@ LATE_MODULES = (
     "numpy.random",
     # About 3 ms: the pass threads' pool is made at the first pass that needs it.
     "concurrent.futures",
+    # About 1 ms: text is escaped once a panel shows some.
+    "html",
     "csv",
     "threadpoolctl",
     "gmmviewer.interactive",

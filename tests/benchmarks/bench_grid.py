@@ -25,27 +25,27 @@ those parameters with:
   float64, and in float32 (``X.astype(float32)``: scikit-learn keeps float32 input and
   computes in it) unless ``--no-sklearn-float32``.
 
-Each repeat runs one library's iteration back to back for at least ``BURST_SECONDS`` (0.2
-s; at least once) and records the mean per iteration: a fit runs its iterations back to
-back, and on this 2-vCPU virtual machine an iteration timed alone straight after an idle
-spell ran on one core while the other woke up (15-20 ms against 10-12 ms for a gmmviewer
-iteration at N = 1e6, K = 5, D = 2). scikit-learn's iterations mostly take longer than 0.2
-s, so it usually runs one per repeat, as before; its state is put back before each (a few
-array copies). Every measurement records wall-clock time (``time.perf_counter``) and the
-CPU time of the whole process, all threads summed (``time.process_time``; a CPU time near
-twice the wall time means both cores were busy, spinning BLAS threads included).
-Measurements are interleaved (gmmviewer, scikit-learn, gmmviewer, ...) ``--repeats`` times,
-because the 2-core machine is shared and noisy, each after ``SETTLE_SECONDS`` (0.25 s) idle
-so that the BLAS and OpenMP threads still spinning after the previous call (up to about 0.1
-s; they doubled gmmviewer's CPU time when measured straight after scikit-learn) are asleep,
-in one round per type (float64 then float32): a gmmviewer pass keeps its per-thread scratch
-buffers for one type at a time, so alternating types call by call would make it reallocate
-them at every call, which no fit does. Each round starts with one untimed gmmviewer
-iteration. Tables show the median and, in brackets, the minimum; a speed-up is
-scikit-learn's median over gmmviewer's (above 1, gmmviewer is faster), a ratio of medians.
-The targets use wall time, gmmviewer float64 against scikit-learn float64. ``gmm32 x``
-compares gmmviewer float32 with scikit-learn float64 (and ``/skl32`` with scikit-learn
-float32).
+Each repeat runs one library's iteration back to back for at least ``BURST_SECONDS`` (0.5
+s, about a fit of a few dozen iterations at N = 1e6; at least once) and records the mean
+per iteration: a fit runs its iterations back to back, and on this 2-vCPU virtual machine
+an iteration timed alone straight after an idle spell ran on one core while the other woke
+up (12-21 ms against 9-10 ms for the iterations after it, gmmviewer at N = 1e6, K = 5, D =
+2). scikit-learn's iterations take 0.2-3 s, so it runs one or two per repeat; its state is
+put back before each (a few array copies). Every measurement records wall-clock time
+(``time.perf_counter``) and the CPU time of the whole process, all threads summed
+(``time.process_time``; a CPU time near twice the wall time means both cores were busy,
+spinning BLAS threads included). Measurements are interleaved (gmmviewer, scikit-learn,
+gmmviewer, ...) ``--repeats`` times, because the 2-core machine is shared and noisy, each
+after ``SETTLE_SECONDS`` (0.25 s) idle so that the BLAS and OpenMP threads still spinning
+after the previous call (up to about 0.1 s; they doubled gmmviewer's CPU time when measured
+straight after scikit-learn) are asleep, in one round per type (float64 then float32): a
+gmmviewer pass keeps its per-thread scratch buffers for one type at a time, so alternating
+types call by call would make it reallocate them at every call, which no fit does. Each
+round starts with one untimed gmmviewer iteration. Tables show the median and, in brackets,
+the minimum; a speed-up is scikit-learn's median over gmmviewer's (above 1, gmmviewer is
+faster), a ratio of medians. The targets use wall time, gmmviewer float64 against
+scikit-learn float64. ``gmm32 x`` compares gmmviewer float32 with scikit-learn float64 (and
+``/skl32`` with scikit-learn float32).
 
 **The floor** is a one-core estimate of the least time an iteration could take on this
 machine, from rates measured at the start of the run (median of ``FLOOR_REPEATS``):
@@ -149,11 +149,12 @@ DTYPES = ("float64", "float32")
 #: cores with them and count their CPU time.
 SETTLE_SECONDS = 0.25
 #: Each repeat runs iterations back to back for at least this long (one iteration when
-#: a single one takes longer, as scikit-learn's mostly do) and counts the mean. On this
-#: 2-vCPU virtual machine the second core comes back slowly from an idle spell: a
-#: 10 ms gmmviewer pass straight after 0.25 s idle ran on one core (15-20 ms) and the
-#: same pass back to back on two (10-12 ms); a fit runs its iterations back to back.
-BURST_SECONDS = 0.2
+#: a single one takes longer, as scikit-learn's mostly do) and counts the mean: about
+#: what a fit of a few dozen iterations takes at N = 1e6. On this 2-vCPU virtual machine
+#: the second core comes back slowly from an idle spell: straight after 0.25 s idle a
+#: gmmviewer iteration at N = 1e6, K = 5, D = 2 took 12-21 ms, the ones after it 9-10 ms;
+#: a fit runs its iterations back to back.
+BURST_SECONDS = 0.5
 
 #: The targets of issue 13, all at N = TARGET_N, gmmviewer float64 against
 #: scikit-learn float64, wall time.

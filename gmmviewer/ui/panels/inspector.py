@@ -6,12 +6,11 @@ A view: the controller pushes the point, its responsibilities and the E-step ter
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gmmviewer.core.text import escape_html
 from gmmviewer.ui.views.plot_view import style_axes
 from gmmviewer.ui.views.theme import Theme, qcolor
 
@@ -132,7 +131,7 @@ class PointInspector(QtWidgets.QWidget):
         coordinates = ", ".join(
             f"{name} = {value:.4g}" for name, value in zip(columns, x, strict=True)
         )
-        self.title.setText(f"<b>Point {index + 1}</b>: {html.escape(coordinates)}")
+        self.title.setText(f"<b>Point {index + 1}</b>: {escape_html(coordinates)}")
         brushes = [pg.mkBrush(QtGui.QColor(*map(int, colour))) for colour in colours]
         positions = np.arange(1, k + 1)
         self._make_bars()
@@ -160,7 +159,7 @@ class PointInspector(QtWidgets.QWidget):
             + "".join(rows)
             + f"<tr><td colspan='3'>sum over j</td><td align='right'>{_number(total)}</td>"
             "<td align='right'>1</td></tr></table>"
-            + (f"<p><i>{html.escape(note)}</i></p>" if note else "")
+            + (f"<p><i>{escape_html(note)}</i></p>" if note else "")
         )
 
     def _set_value_labels(self, positions: np.ndarray, heights: np.ndarray) -> None:

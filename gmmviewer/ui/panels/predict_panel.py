@@ -8,14 +8,13 @@ are the window's actions).
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gmmviewer.core.analysis.prediction import PredictionScore, ResponsibilityScore
 from gmmviewer.core.analysis.prediction_log import PredictionRecord
+from gmmviewer.core.text import escape_html
 from gmmviewer.ui.views.plot_view import style_axes
 from gmmviewer.ui.views.theme import Theme, qcolor
 
@@ -284,7 +283,7 @@ class PredictPanel(QtWidgets.QWidget):
         self._fill_row(len(score.distances), mean + ([""] if sizes is not None else []), None)
         _fit_height(table, MOST_RESULT_ROWS)
         self.result_summary.setText(
-            f"<b>{html.escape(title)}</b>: the means moved as the lines show; your ghosts "
+            f"<b>{escape_html(title)}</b>: the means moved as the lines show; your ghosts "
             f"were off by <b>{100 * score.relative_error:.1f}%</b> of the data spread "
             f"({score.data_scale:.3g}) on average."
         )
@@ -327,7 +326,7 @@ class PredictPanel(QtWidgets.QWidget):
             [[(float(p), str(int(p))) for p in positions]]
         )
         self.result_summary.setText(
-            f"<b>{html.escape(title)}</b>: hollow bars your guess, filled the E-step's "
+            f"<b>{escape_html(title)}</b>: hollow bars your guess, filled the E-step's "
             f"responsibilities. <b>{100 * score.total_variation:.1f}%</b> of the point's "
             "membership was given to the wrong components (total variation distance)."
         )

@@ -91,6 +91,8 @@ class CachedAxis(pg.AxisItem):
 
     #: Whether the title's HTML lags behind its text (written when the title is shown).
     _title_stale = True
+    #: The HTML the title was last given.
+    _title_html = ""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -99,15 +101,19 @@ class CachedAxis(pg.AxisItem):
         self.drawings = 0
 
     def _updateLabel(self) -> None:  # noqa: N802 (pyqtgraph's name)
-        # pyqtgraph rewrites the title's HTML (QGraphicsTextItem.setHtml) whenever the
-        # range, a pen or the SI prefix changes, hidden or not: about 150 times while the
-        # first window was built, mostly for the plots' hidden top and right axes. A
-        # hidden title's HTML waits until it is shown (showLabel).
+        # pyqtgraph rewrites the title's HTML (QGraphicsTextItem.setHtml, which lays the
+        # text out again) whenever the range, a pen or the SI prefix changes, hidden or
+        # not, and mostly to the same HTML: about 150 times while the first window was
+        # built. Here the HTML is written only when it changes, and a hidden title's waits
+        # until it is shown (showLabel); the size and the drawing follow every call.
         if self.label.isVisible():
+            html = self.labelString()
+            if self._title_stale or html != self._title_html:
+                self.label.setHtml(html)
+                self._title_html = html
             self._title_stale = False
-            super()._updateLabel()
-            return
-        self._title_stale = True
+        else:
+            self._title_stale = True
         self._adjustSize()
         self.picture = None
         self.update()
