@@ -169,7 +169,9 @@ def fit(
         data = data.reshape(-1, 1)
     if data.ndim != 2 or data.shape[0] == 0:
         raise ParameterError("X must be a non-empty 2-D array of shape (n_samples, n_features)")
-    if not np.all(np.isfinite(data)):
+    # The extremes are finite exactly when every value is (min and max propagate NaN),
+    # without the (N, D) boolean array np.isfinite(data) would make.
+    if not (np.all(np.isfinite(data.min(axis=0))) and np.all(np.isfinite(data.max(axis=0)))):
         raise ParameterError("X contains missing or non-finite values")
     if not isinstance(X, Dataset):
         check_data_magnitude(data)

@@ -153,7 +153,8 @@ class QuadraticExpansion:
         features : ndarray of shape (F, size)
             Its first row already holds the ones, which no chunk overwrites.
         """
-        return terms.buffers(size), feature_rows(self.weights.shape[1], size, self.dtype)
+        features = feature_rows(self.weights.shape[1], size, self.dtype)
+        return terms.buffers(size, deviations=False), features
 
     def fill(self, X_rows: np.ndarray, features: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``log pi_k + log N(x | k)`` of ``X_rows`` into ``out``; their features into ``features``.
