@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 
+import numpy as np
 import pytest
 from replay_pages import demo_session
 
@@ -239,6 +240,44 @@ def test_one_column_and_sampled_pages_replay_too(browser, tmp_path):
         assert "random sample of 20,000 of the 25,000 points" in note.text_content()
         page.keyboard.press("End")
         check_shows(opened, len(session.history) - 1, session)
+        assert opened.errors == []
+    finally:
+        opened.close()
+
+
+def units_per_pixel(opened: Opened) -> tuple[float, float]:
+    text = opened.page.get_attribute("#scatter", "data-units-per-pixel")
+    x, y = (float(v) for v in text.split(","))
+    return x, y
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (390, 844)])
+def test_comparable_columns_get_equal_axis_scales_as_in_the_window(
+    browser, demo_page, width, height
+):
+    opened = Opened(browser, demo_page, viewport={"width": width, "height": height})
+    try:
+        x, y = units_per_pixel(opened)
+        assert x == pytest.approx(y, rel=1e-9)  # a circle is drawn round
+        assert opened.errors == []
+    finally:
+        opened.close()
+
+
+def test_columns_with_far_apart_ranges_fill_the_plot_instead(browser, tmp_path):
+    from gmmviewer.core.session.em_session import EMSession
+
+    rng = np.random.default_rng(2)
+    X = np.column_stack([rng.normal(0.0, 1.0, 300), rng.normal(0.0, 100.0, 300)])
+    session = EMSession(X, 2, seed=0)
+    session.step()
+    path = tmp_path / "wide.html"
+    write_replay_page(path, session)
+    opened = Opened(browser, path, viewport={"width": 1280, "height": 720})
+    try:
+        x, y = units_per_pixel(opened)
+        # Each axis spans its own data (with the page's 8% margins): far from equal.
+        assert y / x > 10
         assert opened.errors == []
     finally:
         opened.close()

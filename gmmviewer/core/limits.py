@@ -72,3 +72,7 @@ MAX_SEPARATION = 1e6
 #: Largest data magnitude a float32 pass accepts: its squares (about 1e36) stay below
 #: float32's largest number (3.4e38), with room for the sums of a chunk.
 MAX_FLOAT32_DATA_MAGNITUDE = 1e15
+
+#: Two columns whose ranges differ by more than this factor are not drawn with equal
+#: axis scales (the window's scatter and the replay page): one would be a thin strip.
+EQUAL_ASPECT_RATIO_LIMIT = 4.0

@@ -24,6 +24,7 @@ import numpy as np
 from gmmviewer.core.colours import NEUTRAL_GREY
 from gmmviewer.core.errors import GMMViewerError
 from gmmviewer.core.files.atomic import atomic_write
+from gmmviewer.core.limits import EQUAL_ASPECT_RATIO_LIMIT
 from gmmviewer.core.replay.frames import (
     MAX_POINTS,
     ReplayFrame,
@@ -93,6 +94,8 @@ def replay_payload(frames: ReplayFrames, title: str) -> dict[str, Any]:
         "title": title,
         "generator": f"gmmviewer {__version__}",
         "columns": list(frames.columns),
+        # Equal axis scales when the two columns' ranges are this close, as in the window.
+        "equalAspectLimit": EQUAL_ASPECT_RATIO_LIMIT,
         "palette": [_hex(rgb) for rgb in frames.palette],
         "neutral": _hex(NEUTRAL_GREY),
         "position": frames.position,

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 import pyqtgraph.functions as fn
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gmmviewer.core.limits import EQUAL_ASPECT_RATIO_LIMIT
 from gmmviewer.ui.views.geometry import (
     data_extent,
     ellipse_points,
@@ -89,7 +90,7 @@ class ScatterView(PlotView):
     #: Width of the dark edge on each side of an ellipse, at scale 1.
     HALO_PIXELS = 1.0
     #: Columns whose ranges differ more than this are not drawn with equal axis scales.
-    ASPECT_RATIO_LIMIT = 4.0
+    ASPECT_RATIO_LIMIT = EQUAL_ASPECT_RATIO_LIMIT
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("scatter_plot", parent)
