@@ -38,7 +38,7 @@ def test_the_package_is_grouped_into_the_folders_the_readme_names():
     folders = {
         p.name for p in (PACKAGE / "core").iterdir() if p.is_dir() and p.name != "__pycache__"
     }
-    assert folders == {"em", "vb", "session", "data", "files", "analysis", "replay"}
+    assert folders == {"em", "vb", "session", "data", "files", "analysis", "replay", "parallel"}
     folders = {p.name for p in (PACKAGE / "ui").iterdir() if p.is_dir() and p.name != "__pycache__"}
     assert {"window", "views", "panels", "dialogs", "export"} <= folders
     for folder in PACKAGE.rglob("*"):

@@ -1,6 +1,6 @@
 """Do BLAS's own threads ever run during an E-step pass that runs without the BLAS limit?
 
-A pass holds BLAS to one thread (``core.em.threads.single_threaded_blas``) unless
+A pass holds BLAS to one thread (``core.parallel.threads.single_threaded_blas``) unless
 ``pass_blas_is_small`` says that none of its BLAS calls is big enough for a BLAS to
 split, so that the window's first paint never waits for threadpoolctl. This script
 checks that promise on this machine's BLAS: for every covariance type, 1 to 90 columns
@@ -34,7 +34,7 @@ from bench_common import cpu_line, load_average, versions  # noqa: E402
 
 from gmmviewer.core.em.estep import e_step, e_step_streaming  # noqa: E402
 from gmmviewer.core.em.gaussian import COVARIANCE_TYPES, precision_cholesky  # noqa: E402
-from gmmviewer.core.em.threads import pass_blas_is_small  # noqa: E402
+from gmmviewer.core.parallel.threads import pass_blas_is_small  # noqa: E402
 from gmmviewer.core.params import GMMParams  # noqa: E402
 
 FEATURES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 90)

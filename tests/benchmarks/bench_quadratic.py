@@ -78,7 +78,7 @@ from gmmviewer.core.em.estep import e_step_streaming
 from gmmviewer.core.em.mstep import m_step
 from gmmviewer.core.em.objective import DEFAULT_REG_COVAR
 from gmmviewer.core.em.passes import ComponentTerms, data_bounds, feature_variance
-from gmmviewer.core.em.threads import pass_threads
+from gmmviewer.core.parallel.threads import pass_threads
 from gmmviewer.core.params import GMMParams
 
 DEFAULT_N = (1_000_000,)

@@ -16,7 +16,8 @@ from scipy.stats import multivariate_normal
 
 from gmmviewer.core.em.estep import e_step, e_step_streaming, most_responsible
 from gmmviewer.core.em.mstep import m_step
-from gmmviewer.core.em.passes import ChunkBuffers, normalize_chunk
+from gmmviewer.core.em.normalization import normalize_chunk
+from gmmviewer.core.em.passes import ChunkBuffers
 from gmmviewer.core.em.statistics import SufficientStatistics
 from gmmviewer.core.params import GMMParams
 

@@ -13,14 +13,12 @@ from gmmviewer.core.data.synthetic import make_random_mixture
 from gmmviewer.core.em import estep, passes
 from gmmviewer.core.em.estep import e_step, e_step_streaming
 from gmmviewer.core.em.initialization import initialize
+from gmmviewer.core.em.normalization import chunk_entropy, normalize_below, normalize_chunk
 from gmmviewer.core.em.passes import (
     CHUNK_ENTRIES,
     CHUNK_ROWS_RANGE,
     ChunkBuffers,
-    chunk_entropy,
     feature_sums,
-    normalize_below,
-    normalize_chunk,
     pass_chunk_size,
 )
 from gmmviewer.core.params import GMMParams
@@ -168,7 +166,8 @@ def test_feature_sums_are_the_matrix_product(n_components):
 def test_a_pass_skips_the_exp_floor_only_where_no_term_reaches_it(
     kind, n_features, n_components, spread, seed
 ):
-    from gmmviewer.core.em.passes import ComponentTerms, data_bounds, exp_floor_needed
+    from gmmviewer.core.em.normalization import exp_floor_needed
+    from gmmviewer.core.em.passes import ComponentTerms, data_bounds
 
     rng = np.random.default_rng(seed)
     X = rng.normal(0.0, spread, size=(300, n_features))

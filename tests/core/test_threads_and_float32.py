@@ -13,13 +13,14 @@ from threadpoolctl import threadpool_info
 
 from gmmviewer.core.data.dataset import Dataset
 from gmmviewer.core.data.synthetic import make_random_mixture
-from gmmviewer.core.em import diagonal, quadratic, threads
+from gmmviewer.core.em import diagonal, quadratic
 from gmmviewer.core.em.estep import e_step, e_step_streaming
 from gmmviewer.core.em.fit import fit
 from gmmviewer.core.em.initialization import initialize
 from gmmviewer.core.errors import ParameterError
 from gmmviewer.core.files.csv_reader import load_csv
 from gmmviewer.core.files.sessions.session_file import load_session, save_session
+from gmmviewer.core.parallel import threads
 from gmmviewer.core.session.em_session import EMSession
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]

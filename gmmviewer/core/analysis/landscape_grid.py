@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gmmviewer.core.em.estep import weighted_log_prob
-from gmmviewer.core.em.threads import map_in_order, pass_threads
 from gmmviewer.core.errors import Cancelled, ParameterError
+from gmmviewer.core.parallel.threads import map_in_order, pass_threads
 from gmmviewer.core.params import GMMParams
 
 #: Above this many points the varying part is summed over a fixed random subsample.

@@ -24,17 +24,19 @@ import numpy as np
 from gmmviewer.core.em.buffers import ArrayRecycler
 from gmmviewer.core.em.diagonal import DiagonalExpansion
 from gmmviewer.core.em.gaussian import feature_major_deviations
-from gmmviewer.core.em.passes import (
-    CHUNK_SIZE,
-    ChunkBuffers,
-    ComponentTerms,
+from gmmviewer.core.em.normalization import (
     chunk_entropy,
-    chunks,
-    data_bounds,
     exp_floor_needed,
     lower_constant,
     normalize_below,
     normalize_chunk,
+)
+from gmmviewer.core.em.passes import (
+    CHUNK_SIZE,
+    ChunkBuffers,
+    ComponentTerms,
+    chunks,
+    data_bounds,
     pass_chunk_size,
     pass_dtype,
     weighted_log_prob_chunks,
@@ -46,7 +48,7 @@ from gmmviewer.core.em.statistics import (
     chunk_moments,
     expected_complete_log_likelihood,
 )
-from gmmviewer.core.em.threads import map_in_order, pass_blas_is_small, thread_scratch
+from gmmviewer.core.parallel.threads import map_in_order, pass_blas_is_small, thread_scratch
 from gmmviewer.core.params import GMMParams
 
 
@@ -139,7 +141,7 @@ def e_step(
         means float32 for float32 data and float64 otherwise. Sums (log-likelihood,
         entropy, statistics) are always accumulated in float64.
     threads : int, optional
-        Threads for the pass (see :func:`~gmmviewer.core.em.threads.map_in_order`).
+        Threads for the pass (see :func:`~gmmviewer.core.parallel.threads.map_in_order`).
 
     Returns
     -------

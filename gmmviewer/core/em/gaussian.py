@@ -24,8 +24,8 @@ import math
 
 import numpy as np
 
-from gmmviewer.core.em.threads import blas_work_is_small, single_threaded_blas
 from gmmviewer.core.errors import ParameterError
+from gmmviewer.core.parallel.threads import blas_work_is_small, single_threaded_blas
 
 COVARIANCE_TYPES: tuple[str, ...] = ("full", "diag", "spherical", "tied")
 

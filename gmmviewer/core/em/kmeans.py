@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gmmviewer.core.em.chunk_runner import (
+from gmmviewer.core.em.kmeans_seeding import seed_rows
+from gmmviewer.core.em.passes import CHUNK_SIZE
+from gmmviewer.core.parallel.chunk_runner import (
     MIN_CHUNKS_PER_THREAD,
     ChunkRunner,
     block_rows,
     default_threads,
     products,
 )
-from gmmviewer.core.em.kmeans_seeding import seed_rows
-from gmmviewer.core.em.passes import CHUNK_SIZE
 
 if TYPE_CHECKING:
     import scipy.sparse

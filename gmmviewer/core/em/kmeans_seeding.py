@@ -2,7 +2,7 @@
 
 :func:`seed_rows` chooses the rows of ``X`` that :func:`~gmmviewer.core.em.kmeans.kmeans`
 and :func:`~gmmviewer.core.em.kmeans.kmeans_plusplus` start from, one pass over ``X``
-per centre, on the threads of a :class:`~gmmviewer.core.em.chunk_runner.ChunkRunner`.
+per centre, on the threads of a :class:`~gmmviewer.core.parallel.chunk_runner.ChunkRunner`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from gmmviewer.core.em.chunk_runner import ChunkRunner, block_rows, products
+from gmmviewer.core.parallel.chunk_runner import ChunkRunner, block_rows, products
 
 
 class _Seeding:

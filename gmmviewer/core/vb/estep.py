@@ -23,7 +23,7 @@ import numpy as np
 from gmmviewer.core.em.gaussian import feature_major_deviations, squared_mahalanobis
 from gmmviewer.core.em.passes import CHUNK_SIZE, chunks
 from gmmviewer.core.em.statistics import ChunkMoments, SufficientStatistics, chunk_moments
-from gmmviewer.core.em.threads import map_in_order, thread_scratch
+from gmmviewer.core.parallel.threads import map_in_order, thread_scratch
 from gmmviewer.core.vb.bound import lower_bound
 from gmmviewer.core.vb.priors import VariationalPriors
 from gmmviewer.core.vb.statistics import statistics_centres
@@ -173,7 +173,7 @@ def _e_step_pass(
 ) -> tuple[float, float]:
     """One E-step pass on the pass threads: ``(log_prob_norm, entropy)``, ``stats`` filled.
 
-    The same pass as the EM E-step's (:func:`gmmviewer.core.em.threads.map_in_order`):
+    The same pass as the EM E-step's (:func:`gmmviewer.core.parallel.threads.map_in_order`):
     every chunk is scored and normalised on some thread into that thread's buffers,
     ``keep`` copies what it needs there and then, and the chunks' sums and moments are
     combined in chunk order, so the results do not depend on the number of threads.

@@ -17,7 +17,7 @@ from typing import TypeVar
 import numpy as np
 
 from gmmviewer.core.em.passes import chunks
-from gmmviewer.core.em.threads import pass_threads
+from gmmviewer.core.parallel.threads import pass_threads
 
 #: Chunks each thread gets at least, by default: handing a pass to a thread costs tens of
 #: microseconds, and milliseconds when the machine is busy, which small data never repay.
