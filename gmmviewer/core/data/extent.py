@@ -23,7 +23,11 @@ from gmmviewer.core.params import GMMParams
 MIN_RELATIVE_EIGENVALUE = 1e-13
 
 
-def check_data_magnitude(X: np.ndarray, columns: Sequence[str] = ()) -> None:
+def check_data_magnitude(
+    X: np.ndarray,
+    columns: Sequence[str] = (),
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
     """Refuse data with a value beyond ``MAX_DATA_MAGNITUDE``, naming the first such column.
 
     Parameters
@@ -32,6 +36,9 @@ def check_data_magnitude(X: np.ndarray, columns: Sequence[str] = ()) -> None:
         Finite values.
     columns : sequence of str
         Column names for the message (default ``x1``, ``x2``, ...).
+    bounds : tuple of ndarray of shape (n_features,), optional
+        ``X``'s smallest and largest value per column, when the caller has them
+        (:func:`~gmmviewer.core.em.passes.data_bounds`).
 
     Raises
     ------
@@ -40,7 +47,8 @@ def check_data_magnitude(X: np.ndarray, columns: Sequence[str] = ()) -> None:
     if X.size == 0:
         return
     # From the extremes: np.abs(X) would be a copy of X (160 MB at N = 1e7, D = 2).
-    largest = np.maximum(np.abs(X.min(axis=0)), np.abs(X.max(axis=0)))
+    low, high = data_bounds(X) if bounds is None else bounds
+    largest = np.maximum(np.abs(low), np.abs(high))
     over = np.flatnonzero(~(largest <= MAX_DATA_MAGNITUDE))
     if over.size:
         j = int(over[0])

@@ -39,9 +39,8 @@ import numpy as np
 from gmmviewer.core.em.mstep import EMPTY_COMPONENT_POINTS
 from gmmviewer.core.em.passes import (
     FEATURE_SUMS_BY_ROW,
-    ChunkBuffers,
     ComponentTerms,
-    feature_rows,
+    FeatureExpansion,
     feature_sums,
 )
 from gmmviewer.core.em.statistics import ChunkMoments
@@ -67,7 +66,7 @@ def _error_factor(n_features: int, dtype: np.dtype) -> float:
 
 
 @dataclass(frozen=True)
-class DiagonalExpansion:
+class DiagonalExpansion(FeatureExpansion):
     """Weighted log-densities and statistics of diagonal (or spherical) components as products.
 
     Attributes
@@ -157,19 +156,6 @@ class DiagonalExpansion:
             if expansion is not None:
                 terms = ComponentTerms.of(params, np.float64)
         return expansion, terms
-
-    def scratch(self, terms: ComponentTerms, size: int) -> tuple[ChunkBuffers, np.ndarray]:
-        """Newly allocated buffers and features for chunks of ``size`` samples.
-
-        Returns
-        -------
-        buffers : ChunkBuffers
-            In ``terms.dtype`` (this expansion's type).
-        features : ndarray of shape (2 * n_features + 1, size)
-            Its first row already holds the ones, which no chunk overwrites.
-        """
-        features = feature_rows(self.weights.shape[1], size, self.dtype)
-        return terms.buffers(size, deviations=False), features
 
     def fill(self, X_rows: np.ndarray, features: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``log pi_k + log N(x | k)`` of ``X_rows`` into ``out``; their features into ``features``.

@@ -169,12 +169,14 @@ def fit(
         data = data.reshape(-1, 1)
     if data.ndim != 2 or data.shape[0] == 0:
         raise ParameterError("X must be a non-empty 2-D array of shape (n_samples, n_features)")
-    # The extremes are finite exactly when every value is (min and max propagate NaN),
-    # without the (N, D) boolean array np.isfinite(data) would make.
-    if not (np.all(np.isfinite(data.min(axis=0))) and np.all(np.isfinite(data.max(axis=0)))):
+    # The extremes, read once: finite exactly when every value is (min and max propagate
+    # NaN, without the (N, D) boolean array np.isfinite(data) would make), and the
+    # magnitude check and the expansions' bounding box need nothing else.
+    bounds = data_bounds(data)
+    if not (np.all(np.isfinite(bounds[0])) and np.all(np.isfinite(bounds[1]))):
         raise ParameterError("X contains missing or non-finite values")
     if not isinstance(X, Dataset):
-        check_data_magnitude(data)
+        check_data_magnitude(data, bounds=bounds)
     tol, max_iter, reg_covar = check_tol(tol), check_max_iter(max_iter), check_reg_covar(reg_covar)
     n_samples = data.shape[0]
     if init_params is None:
@@ -189,7 +191,6 @@ def fit(
             )
         check_n_components(params.n_components, n_samples)
     data_variance = float(np.mean(feature_variance(data)))
-    bounds = data_bounds(data)
     passes = pass_data(data, check_pass_dtype(dtype))
     if init_params is not None:
         DataExtent.of(data, data_variance).check_params(params)

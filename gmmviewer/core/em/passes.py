@@ -141,16 +141,33 @@ class ChunkBuffers:
         )
 
 
-def feature_rows(count: int, size: int, dtype: np.dtype | type) -> np.ndarray:
-    """Rows of per-sample features for chunks of ``size`` samples, shape (count, size).
+class FeatureExpansion:
+    """What the diagonal and quadratic expansions share: log-densities as products.
 
-    The first row holds ones (the constant feature), which no chunk overwrites; the
-    expansions of :mod:`~gmmviewer.core.em.diagonal` and :mod:`~gmmviewer.core.em.quadratic`
-    fill the others.
+    An expansion has ``weights`` of shape (n_components, F), one row per component over
+    F per-sample features whose first is the constant 1, and computes in ``dtype``
+    (:class:`~gmmviewer.core.em.diagonal.DiagonalExpansion`,
+    :class:`~gmmviewer.core.em.quadratic.QuadraticExpansion`).
     """
-    features = np.empty((count, size), dtype)
-    features[0] = 1.0
-    return features
+
+    weights: np.ndarray
+    dtype: np.dtype
+
+    def scratch(self, terms: ComponentTerms, size: int) -> tuple[ChunkBuffers, np.ndarray]:
+        """Newly allocated buffers and features for chunks of ``size`` samples.
+
+        Returns
+        -------
+        buffers : ChunkBuffers
+            In ``terms.dtype``, without the deviation buffers (an expansion forms no
+            ``x - mu_k``).
+        features : ndarray of shape (F, size)
+            Its first row already holds the ones, which no chunk overwrites; the
+            expansion's ``fill`` writes the others.
+        """
+        features = np.empty((self.weights.shape[1], size), self.dtype)
+        features[0] = 1.0
+        return terms.buffers(size, deviations=False), features
 
 
 #: Below this many components, :func:`feature_sums` takes one matrix-vector product per

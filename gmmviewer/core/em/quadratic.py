@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gmmviewer.core.em.mstep import EMPTY_COMPONENT_POINTS
-from gmmviewer.core.em.passes import ChunkBuffers, ComponentTerms, feature_rows, feature_sums
+from gmmviewer.core.em.passes import ComponentTerms, FeatureExpansion, feature_sums
 from gmmviewer.core.em.statistics import ChunkMoments
 from gmmviewer.core.params import GMMParams
 
@@ -64,7 +64,7 @@ def _error_factor(n_features: int) -> float:
 
 
 @dataclass(frozen=True)
-class QuadraticExpansion:
+class QuadraticExpansion(FeatureExpansion):
     """Weighted log-densities of full or tied components as one matrix product.
 
     Attributes
@@ -142,19 +142,6 @@ class QuadraticExpansion:
         if expansion is not None and terms.dtype != expansion.dtype:
             terms = ComponentTerms.of(params, expansion.dtype)
         return expansion, terms
-
-    def scratch(self, terms: ComponentTerms, size: int) -> tuple[ChunkBuffers, np.ndarray]:
-        """Newly allocated buffers and features for chunks of ``size`` samples.
-
-        Returns
-        -------
-        buffers : ChunkBuffers
-            In float64 (the pass's type is ``terms.dtype``, float64 here).
-        features : ndarray of shape (F, size)
-            Its first row already holds the ones, which no chunk overwrites.
-        """
-        features = feature_rows(self.weights.shape[1], size, self.dtype)
-        return terms.buffers(size, deviations=False), features
 
     def fill(self, X_rows: np.ndarray, features: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``log pi_k + log N(x | k)`` of ``X_rows`` into ``out``; their features into ``features``.

@@ -89,10 +89,9 @@ class CachedAxis(pg.AxisItem):
         stays).
     """
 
-    #: Whether the title's HTML lags behind its text (written when the title is shown).
-    _title_stale = True
-    #: The HTML the title was last given.
-    _title_html = ""
+    #: The HTML the title was last given; None while a hidden title's lags behind its text
+    #: (written when the title is shown).
+    _title_html: str | None = None
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -108,19 +107,18 @@ class CachedAxis(pg.AxisItem):
         # until it is shown (showLabel); the size and the drawing follow every call.
         if self.label.isVisible():
             html = self.labelString()
-            if self._title_stale or html != self._title_html:
+            if html != self._title_html:
                 self.label.setHtml(html)
                 self._title_html = html
-            self._title_stale = False
         else:
-            self._title_stale = True
+            self._title_html = None
         self._adjustSize()
         self.picture = None
         self.update()
 
     def showLabel(self, show: bool = True) -> None:  # noqa: N802 (pyqtgraph's name)
         super().showLabel(show)
-        if show and self._title_stale:
+        if show and self._title_html is None:
             self._updateLabel()
 
     def paint(

@@ -107,12 +107,15 @@ class Controller(QtCore.QObject):
         #: Data-edit mode: painted, moved and deleted points.
         self.painter = DataPainter(self, self)
         self._set_views_connected(True)
-        self._wired_plots: list[PlotView] = list(views.plots())
-        views.for_each_plot(self._on_plot_made)
+        # The scatter now, the histogram when it is made.
+        views.for_each_plot(self._connect_plot)
 
     # ================================================================ wiring
     def _set_views_connected(self, connected: bool) -> None:
-        """The one place where view signals are wired to the controller (and unwired)."""
+        """The one place where view signals are wired to the controller (and unwired).
+
+        A plot's own signals are wired by :meth:`_connect_plot` as the plot is made.
+        """
         views, editor = self.views, self.editor
         pairs: list[tuple[Any, Callable[..., Any]]] = [
             (views.nll.entry_clicked, self.go_to),
@@ -123,8 +126,9 @@ class Controller(QtCore.QObject):
             (views.controls.speed_changed, self.set_speed),
             (views.controls.method.method_changed, editor.set_method),
         ]
-        for plot in views.plots():
-            pairs += self._plot_pairs(plot)
+        if not connected:  # each plot's own were connected as it was made
+            for plot in views.plots():
+                pairs += self._plot_pairs(plot)
         for signal, slot in pairs:
             if connected:
                 signal.connect(slot)
@@ -146,12 +150,11 @@ class Controller(QtCore.QObject):
             (plot.paint_surface.point_deleted, painter.delete_point),
         ]
 
-    def _on_plot_made(self, plot: PlotView) -> None:
-        """Wire a plot made after the others (the histogram, when first shown)."""
-        if plot not in self._wired_plots and not self._shut_down:
+    def _connect_plot(self, plot: PlotView) -> None:
+        """Wire a plot as it is made (none after shutdown, which unwires them all)."""
+        if not self._shut_down:
             for signal, slot in self._plot_pairs(plot):
                 signal.connect(slot)
-            self._wired_plots.append(plot)
 
     def _set_session_connected(self, connected: bool) -> None:
         if self.session is None:
